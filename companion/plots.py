@@ -1,0 +1,186 @@
+"""The course's plots of scores, ROC curves and error maps, in one style set once.
+
+Every function draws on ``ax`` when given (else on a new figure of the course's size) and
+returns the Axes or Figure; every plot of a score shows the ground truth beside it.
+Introduced in notebook 05.
+"""
+
+from __future__ import annotations
+
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from companion.metrics import concat, frame_auc, roc
+
+FIGSIZE = (6.4, 3.2)
+SQUARE = (4.2, 4.0)
+ABNORMAL_COLOR = "tab:red"
+NORMAL_COLOR = "tab:blue"
+
+COURSE_STYLE: dict[str, object] = {
+    "figure.figsize": FIGSIZE,
+    "figure.dpi": 100,
+    "savefig.dpi": 100,
+    "figure.constrained_layout.use": True,
+    "font.size": 9,
+    "axes.titlesize": 10,
+    "axes.labelsize": 9,
+    "legend.fontsize": 8,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "image.cmap": "gray",
+    "lines.linewidth": 1.2,
+}
+
+
+def use_course_style() -> None:
+    """Set the course's matplotlib style (small fixed sizes, grid, grey images). Introduced in notebook 05."""
+    mpl.rcParams.update(COURSE_STYLE)
+
+
+def _axes(ax: Axes | None, figsize: tuple[float, float] = FIGSIZE) -> Axes:
+    return ax if ax is not None else plt.subplots(figsize=figsize)[1]
+
+
+def _spans(labels: np.ndarray) -> list[tuple[int, int]]:
+    """(first, last) 0-based indices of each run of True."""
+    y = np.concatenate([[False], np.asarray(labels, dtype=bool), [False]])
+    edges = np.flatnonzero(np.diff(y.astype(np.int8)))
+    return [(int(a), int(b) - 1) for a, b in zip(edges[::2], edges[1::2])]
+
+
+def shade_ground_truth(ax: Axes, labels: np.ndarray, label: str = "ground truth: abnormal") -> None:
+    """Shade the abnormal frames (1-based frame axis) on ``ax``. Introduced in notebook 05."""
+    for i, (a, b) in enumerate(_spans(labels)):
+        ax.axvspan(a + 0.5, b + 1.5, color=ABNORMAL_COLOR, alpha=0.15, lw=0, label=label if i == 0 else None)
+
+
+def roc_curves(
+    methods: dict[str, tuple[dict[str, np.ndarray], dict[str, np.ndarray]]],
+    normalization: str | None = None,
+    ax: Axes | None = None,
+) -> Axes:
+    """Frame-level ROC curves of several methods on one axis; legend with micro and macro AUC.
+
+    ``methods`` maps a name to ``(labels_by_clip, scores_by_clip)``. Each curve pools all frames
+    (micro); the legend gives the micro AUC and the macro AUC (mean over clips with both
+    classes). ``normalization`` names how the scores were normalised (shown in the title).
+    Introduced in notebook 05.
+    """
+    ax = _axes(ax, SQUARE)
+    for name, (labels, scores) in methods.items():
+        auc = frame_auc(labels, scores)
+        fpr, tpr, _ = roc(concat(labels), concat(scores))
+        macro = "n/a" if auc.macro is None else f"{auc.macro:.3f}"
+        ax.plot(fpr, tpr, label=f"{name}: micro AUC {auc.micro:.3f}, macro AUC {macro}")
+    ax.plot([0, 1], [0, 1], ls="--", color="grey", lw=0.8, label="chance (AUC 0.5)")
+    ax.set_xlabel("false-positive rate (normal frames flagged)")
+    ax.set_ylabel("true-positive rate (abnormal frames flagged)")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.01)
+    ax.set_aspect("equal")
+    ax.set_title("Frame-level ROC, curves pooled over all frames (micro)" + (f"\nscores: {normalization}" if normalization else ""))
+    ax.legend(loc="lower right")
+    return ax
+
+
+def score_timeline(
+    scores: np.ndarray,
+    labels: np.ndarray | None,
+    threshold: float | None = None,
+    ax: Axes | None = None,
+    title: str = "Anomaly score per frame",
+    score_label: str = "anomaly score",
+) -> Axes:
+    """One clip's score per frame (1-based) with the abnormal frames shaded and the threshold drawn.
+
+    ``labels`` None (an unlabelled clip) is said in the title rather than drawn as all-normal.
+    Introduced in notebook 05.
+    """
+    ax = _axes(ax)
+    frames = np.arange(1, len(scores) + 1)
+    if labels is not None:
+        shade_ground_truth(ax, labels)
+    ax.plot(frames, scores, color="black", label="score")
+    if threshold is not None:
+        ax.axhline(threshold, color=ABNORMAL_COLOR, ls="--", lw=1, label=f"threshold {threshold:.3g}")
+        flagged = np.asarray(scores) >= threshold
+        ax.plot(frames[flagged], np.asarray(scores)[flagged], "o", ms=2, color=ABNORMAL_COLOR, label="flagged frames")
+    ax.set_xlim(0.5, len(scores) + 0.5)
+    ax.set_xlabel("frame")
+    ax.set_ylabel(score_label)
+    ax.set_title(title if labels is not None else f"{title} (no ground truth for this clip)")
+    ax.legend(loc="upper left")
+    return ax
+
+
+def score_histograms(
+    scores: np.ndarray,
+    labels: np.ndarray,
+    threshold: float | None = None,
+    ax: Axes | None = None,
+    bins: int = 40,
+    score_label: str = "anomaly score",
+) -> Axes:
+    """Histograms (densities) of the scores of normal and of abnormal frames, threshold drawn.
+
+    Introduced in notebook 05.
+    """
+    ax = _axes(ax)
+    s, y = np.asarray(scores, dtype=float).ravel(), np.asarray(labels, dtype=bool).ravel()
+    edges = np.histogram_bin_edges(s, bins=bins)
+    ax.hist(s[~y], bins=edges, density=True, alpha=0.55, color=NORMAL_COLOR, label=f"normal frames ({(~y).sum()})")
+    ax.hist(s[y], bins=edges, density=True, alpha=0.55, color=ABNORMAL_COLOR, label=f"abnormal frames ({y.sum()})")
+    if threshold is not None:
+        ax.axvline(threshold, color="black", ls="--", lw=1, label=f"threshold {threshold:.3g}")
+    ax.set_xlabel(score_label)
+    ax.set_ylabel("density (fraction of frames per unit score)")
+    ax.set_title("Scores of normal vs abnormal frames (ground truth)")
+    ax.legend()
+    return ax
+
+
+def error_heatmaps(
+    maps: np.ndarray,
+    frame_indices: list[int],
+    frames: np.ndarray | None = None,
+    masks: np.ndarray | None = None,
+    labels: np.ndarray | None = None,
+    error_label: str = "squared error",
+) -> Figure:
+    """Per-pixel error maps of the chosen frames (0-based indices), one column each.
+
+    With ``frames`` a first row shows the frames; ``masks`` outline the truly anomalous pixels
+    (green contour); ``labels`` name each frame normal/abnormal. One colour scale for all maps.
+    Introduced in notebook 05.
+    """
+    rows = 2 if frames is not None else 1
+    n = len(frame_indices)
+    fig, axes = plt.subplots(rows, n, figsize=(1.9 * n + 0.8, 1.7 * rows + 0.4), squeeze=False)
+    vmax = float(np.max([maps[i].max() for i in frame_indices])) or 1.0
+    image = None
+    for col, i in enumerate(frame_indices):
+        state = "" if labels is None else (" abnormal" if labels[i] else " normal")
+        if frames is not None:
+            axes[0, col].imshow(frames[i], cmap="gray")
+            axes[0, col].set_title(f"frame {i + 1}{state}")
+        heat = axes[rows - 1, col]
+        image = heat.imshow(maps[i], cmap="inferno", vmin=0, vmax=vmax)
+        if masks is not None and np.asarray(masks[i]).any():
+            heat.contour(np.asarray(masks[i], dtype=float), levels=[0.5], colors="lime", linewidths=0.8)
+        heat.set_title(f"error, frame {i + 1}" if frames is not None else f"frame {i + 1}{state}")
+        for a in axes[:, col]:
+            a.set_xticks([])
+            a.set_yticks([])
+            a.grid(False)
+    axes[rows - 1, 0].set_ylabel("error map")
+    if frames is not None:
+        axes[0, 0].set_ylabel("input")
+    fig.colorbar(image, ax=axes[rows - 1, :].tolist(), label=error_label, shrink=0.9)
+    fig.suptitle("Per-pixel reconstruction error" + (" (green: ground-truth anomaly mask)" if masks is not None else ""))
+    return fig

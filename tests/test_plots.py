@@ -1,0 +1,74 @@
+"""Plots return figures with labelled axes and draw the ground truth beside every score."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from companion.plots import (  # noqa: E402
+    COURSE_STYLE,
+    error_heatmaps,
+    roc_curves,
+    score_histograms,
+    score_timeline,
+    use_course_style,
+)
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+def _example() -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    labels = {"Test001": np.array([0, 0, 1, 1, 0], bool), "Test002": np.array([0, 1, 1, 0, 0], bool)}
+    scores = {"Test001": np.array([0.1, 0.2, 0.9, 0.8, 0.3]), "Test002": np.array([0.5, 0.6, 0.7, 0.2, 0.1])}
+    return labels, scores
+
+
+def test_style_sets_fixed_small_figures() -> None:
+    use_course_style()
+    assert tuple(matplotlib.rcParams["figure.figsize"]) == COURSE_STYLE["figure.figsize"]
+    assert plt.figure().get_size_inches().tolist() == list(COURSE_STYLE["figure.figsize"])
+
+
+def test_roc_curves_legend_names_micro_and_macro() -> None:
+    labels, scores = _example()
+    ax = roc_curves({"model": (labels, scores), "motion": (labels, {k: -v for k, v in scores.items()})}, "z-scores")
+    assert "false-positive rate" in ax.get_xlabel() and "true-positive rate" in ax.get_ylabel()
+    texts = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert texts[0].startswith("model: micro AUC") and "macro AUC" in texts[0]
+    assert "micro" in ax.get_title() and "z-scores" in ax.get_title()
+
+
+def test_timeline_shades_ground_truth_and_draws_threshold() -> None:
+    labels, scores = _example()
+    ax = score_timeline(scores["Test001"], labels["Test001"], threshold=0.5)
+    assert ax.get_xlabel() == "frame" and ax.get_ylabel() == "anomaly score" and ax.get_title()
+    texts = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "ground truth: abnormal" in texts and any(t.startswith("threshold") for t in texts)
+    shaded = [p for p in ax.patches]  # one span: frames 3-4 (1-based)
+    assert len(shaded) == 1
+    assert shaded[0].get_x() == pytest.approx(2.5) and shaded[0].get_width() == pytest.approx(2.0)
+    unlabelled = score_timeline(scores["Test001"], None)
+    assert "no ground truth" in unlabelled.get_title()
+
+
+def test_histograms_and_heatmaps_are_labelled() -> None:
+    labels, scores = _example()
+    ax = score_histograms(np.concatenate(list(scores.values())), np.concatenate(list(labels.values())), 0.5)
+    assert ax.get_xlabel() == "anomaly score" and "density" in ax.get_ylabel() and ax.get_title()
+    maps = np.random.default_rng(0).random((5, 6, 8))
+    masks = np.zeros((5, 6, 8), bool)
+    masks[2, 1:3, 1:3] = True
+    fig = error_heatmaps(maps, [1, 2], frames=maps, masks=masks, labels=labels["Test001"])
+    titles = [a.get_title() for a in fig.axes]
+    assert "frame 3 abnormal" in titles and "error, frame 3" in titles
+    assert any(a.get_ylabel() == "squared error" for a in fig.axes)  # the colour bar
+    assert fig.get_suptitle()
