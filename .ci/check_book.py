@@ -1,0 +1,93 @@
+"""Check the built book: every page of toc.yml exists, and no page loads anything from the web.
+
+Run after `jupyter-book build` (the `book` target of the Makefile):
+    .venv/bin/python .ci/check_book.py [_build/html]
+Exits 1 with one line per problem.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+# <script src="https://...">, <script src="//cdn...">, and the same for stylesheets and fonts.
+EXTERNAL = re.compile(
+    r"""<(script|link|img|iframe)\b[^>]*\b(src|href)\s*=\s*["']?((https?:)?//[^"'\s>]+)""", re.I
+)
+LOCAL_MATHJAX = "_static/mathjax/tex-chtml.js"
+# Any http(s) URL of a script inside an inline <script>: none may be loaded unless listed here.
+INLINE_JS_URL = re.compile(r"""https?://[^"'\s<>]+\.m?js\b""")
+INERT = {
+    # sphinx-thebe (always loaded by Jupyter Book 1) writes this URL into an inline config; it is
+    # fetched only when a reader presses a "live code" launch button, which this book does not
+    # show (launch_buttons.thebe: false in book.yml).
+    "https://unpkg.com/thebe@": "sphinx-thebe launch button (disabled)",
+}
+
+
+def toc_files(toc: dict) -> list[str]:
+    """Every `file:` of a jb-book table of contents, root first, in order."""
+    files = [toc["root"]]
+
+    def walk(entries: list[dict]) -> None:
+        for entry in entries or []:
+            if "file" in entry:
+                files.append(entry["file"])
+            walk(entry.get("sections", []))
+
+    for part in toc.get("parts", []):
+        walk(part.get("chapters", []))
+    walk(toc.get("chapters", []))
+    return files
+
+
+def external_refs(html: str) -> list[str]:
+    """External URLs a page would load (hyperlinks to other sites are fine and not listed)."""
+    found = []
+    for tag, _attr, url, _scheme in EXTERNAL.findall(html):
+        if tag.lower() == "link":
+            # <link href=...> loads something only for these rel values.
+            rels = re.findall(r"""<link\b[^>]*\brel\s*=\s*["']([^"']+)["'][^>]*\bhref\s*=\s*["']?""" + re.escape(url), html, re.I)
+            if not any(r.lower() in {"stylesheet", "preload", "modulepreload", "icon"} for r in rels):
+                continue
+        found.append(f"<{tag}> {url}")
+    for body in re.findall(r"<script\b[^>]*>(.*?)</script>", html, re.I | re.S):
+        for url in INLINE_JS_URL.findall(body):
+            if not any(url.startswith(prefix) for prefix in INERT):
+                found.append(f"inline <script> {url}")
+    return found
+
+
+def main(build: Path) -> int:
+    problems: list[str] = []
+    toc = yaml.safe_load((ROOT / "toc.yml").read_text())
+    for page in toc_files(toc):
+        if not (build / f"{page}.html").is_file():
+            problems.append(f"missing page: {build / page}.html (listed in toc.yml)")
+    pages = sorted(build.rglob("*.html"))
+    if not pages:
+        problems.append(f"no HTML pages under {build}: build the book first (make book)")
+    uses_math = False
+    for page in pages:
+        html = page.read_text(encoding="utf-8", errors="replace")
+        for ref in external_refs(html):
+            problems.append(f"{page.relative_to(build)} loads an external resource: {ref}")
+        if 'class="math notranslate' in html:  # a page with math: it must load the vendored MathJax
+            uses_math = True
+            if LOCAL_MATHJAX not in html:
+                problems.append(f"{page.relative_to(build)} uses MathJax but not the vendored {LOCAL_MATHJAX}")
+    if uses_math and not (build / LOCAL_MATHJAX).is_file():
+        problems.append(f"{LOCAL_MATHJAX} is missing from the build (run .ci/vendor_mathjax.sh)")
+    for line in problems:
+        print(line)
+    if not problems:
+        print(f"book OK: {len(pages)} pages, every toc page present, no external scripts or styles")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "_build" / "html"))
