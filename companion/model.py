@@ -1,0 +1,352 @@
+"""The spatio-temporal autoencoder: per-frame CNN encoder, ConvLSTM bottleneck, decoder.
+
+Introduced in notebook 04.
+
+    x (B, T, C, H, W) in [0, 1]
+      -> encoder: 2D convolutions applied to every frame (time folded into the batch)
+      -> bottleneck: ConvLSTM layers over time (or, for the ablation, per-frame 2D convolutions)
+      -> decoder: transposed convolutions mirroring the encoder (optionally, as in the Keras
+         project, followed by a full-resolution convolution to C channels)
+      -> sigmoid: (B, T, C, H, W) in [0, 1]
+
+Every stage of stride s divides H and W by s on the way down and multiplies them by s on the
+way up, so H and W must be divisible by the product of the strides (``ModelConfig.total_stride``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from companion.convlstm import ConvLSTM
+from companion.errors import ConfigMismatchError
+
+__all__ = ["ModelConfig", "CONFIGS", "build_model", "count_parameters", "SpatioTemporalAutoencoder"]
+
+ACTIVATIONS = ("relu", "tanh", "none")
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Everything needed to rebuild a model; checkpoints store ``to_dict()``. Introduced in notebook 04.
+
+    Attributes:
+        name: a label (the key in ``CONFIGS`` for the named configurations).
+        seq_len: T, frames per input window; the model accepts exactly this many.
+        height, width: frame size; both divisible by ``total_stride``.
+        channels: C of the frames (1 for the grayscale UCSD frames).
+        encoder_stages: (out_channels, kernel, stride) of each encoder convolution. The decoder
+            mirrors them with transposed convolutions of the same kernels and strides in reverse
+            order: the exact mirror maps the channels back stage by stage (..., c2 -> c1,
+            c1 -> ``channels``).
+        output_conv: the Keras project's decoder instead: its transposed convolutions output
+            the encoder's channels in reverse order (..., c2, c1) and a last full-resolution
+            convolution (the first stage's kernel, stride 1) maps c1 -> ``channels``. Several
+            times the decoder cost of the exact mirror (every width one resolution level up).
+        convlstm_hidden: hidden channels of each ConvLSTM layer of the bottleneck.
+        convlstm_kernel: odd kernel size of the ConvLSTM layers.
+        layer_norm: layer normalisation over the channels of each pixel (Keras'
+            ``LayerNormalization()`` on channels-last tensors) after every encoder, bottleneck and
+            decoder stage but the last convolution.
+        activation: after every encoder and decoder stage: "relu", "tanh" or "none" (the Keras
+            project's convolutions are linear, followed by layer norm).
+        forget_bias: initial forget-gate bias of the ConvLSTM cells (1.0 as Keras' unit_forget_bias).
+        peephole: ConvLSTM cells with per-channel peepholes (Shi et al. 2015).
+        recurrent: False for the ablation "2D convolutional autoencoder without recurrence": the
+            ConvLSTM layers are replaced by per-frame ``Conv2d`` + tanh of the same widths.
+    """
+
+    name: str
+    seq_len: int
+    height: int
+    width: int
+    channels: int = 1
+    encoder_stages: tuple[tuple[int, int, int], ...] = ((16, 3, 2), (32, 3, 2))
+    convlstm_hidden: tuple[int, ...] = (32,)
+    convlstm_kernel: int = 3
+    layer_norm: bool = False
+    activation: str = "relu"
+    forget_bias: float = 1.0
+    peephole: bool = False
+    output_conv: bool = False
+    recurrent: bool = True
+
+    def __post_init__(self) -> None:
+        # accept lists (from JSON) and store tuples, so that the config stays hashable and frozen
+        stages = tuple(tuple(int(v) for v in s) for s in self.encoder_stages)
+        object.__setattr__(self, "encoder_stages", stages)
+        object.__setattr__(self, "convlstm_hidden", tuple(int(h) for h in self.convlstm_hidden))
+        where = f"ModelConfig {self.name!r}"
+        for field in ("seq_len", "height", "width", "channels", "convlstm_kernel"):
+            v = getattr(self, field)
+            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+                raise ConfigMismatchError(f"{where}: {field} must be a positive int, got {v!r}")
+        if not stages:
+            raise ConfigMismatchError(f"{where}: encoder_stages must list at least one (channels, kernel, stride)")
+        for s in stages:
+            if len(s) != 3 or min(s) < 1 or s[1] % 2 == 0:
+                raise ConfigMismatchError(
+                    f"{where}: each encoder stage is (channels, kernel, stride) with an odd kernel and positive "
+                    f"values, got {s}"
+                )
+        if not self.convlstm_hidden or min(self.convlstm_hidden) < 1:
+            raise ConfigMismatchError(f"{where}: convlstm_hidden must list positive widths, got {self.convlstm_hidden}")
+        if self.convlstm_kernel % 2 == 0:
+            raise ConfigMismatchError(f"{where}: convlstm_kernel must be odd, got {self.convlstm_kernel}")
+        if self.activation not in ACTIVATIONS:
+            raise ConfigMismatchError(f"{where}: activation must be one of {ACTIVATIONS}, got {self.activation!r}")
+        s = self.total_stride
+        for field in ("height", "width"):
+            v = getattr(self, field)
+            if v % s:
+                lo, hi = v // s * s, -(-v // s) * s
+                strides = "*".join(str(st[2]) for st in stages)
+                raise ConfigMismatchError(
+                    f"{where}: {field}={v} is not divisible by the total encoder stride {s} ({strides}), so the "
+                    f"decoder could not give back the input size; resize the frames to a multiple of {s} "
+                    f"(e.g. {lo or hi} or {hi})"
+                )
+
+    @property
+    def total_stride(self) -> int:
+        """Product of the encoder strides: H and W are divided by it at the bottleneck."""
+        return math.prod(s[2] for s in self.encoder_stages)
+
+    @property
+    def input_shape(self) -> tuple[int, int, int, int]:
+        """(T, C, H, W) of one input window (the model takes (B, T, C, H, W))."""
+        return (self.seq_len, self.channels, self.height, self.width)
+
+    @property
+    def bottleneck_shape(self) -> tuple[int, int, int]:
+        """(C, h, w) of the bottleneck output for one frame."""
+        s = self.total_stride
+        return (self.convlstm_hidden[-1], self.height // s, self.width // s)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-able dict (lists, not tuples); ``from_dict`` inverts it."""
+        d = dataclasses.asdict(self)
+        d["encoder_stages"] = [list(s) for s in self.encoder_stages]
+        d["convlstm_hidden"] = list(self.convlstm_hidden)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> ModelConfig:
+        """Rebuild a config from ``to_dict()`` output; unknown or missing keys are errors."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(d) - names)
+        if unknown:
+            raise ConfigMismatchError(
+                f"unknown ModelConfig keys {unknown} (known: {sorted(names)}); was it saved by another version?"
+            )
+        try:
+            return cls(**d)
+        except TypeError as e:  # a missing required field
+            raise ConfigMismatchError(f"incomplete ModelConfig {dict(d)}: {e}") from None
+
+
+#: The named configurations.
+CONFIGS: dict[str, ModelConfig] = {
+    c.name: c
+    for c in (
+        # Small enough to train on a laptop CPU: notebooks and CI. Bottleneck 32 x 8 x 12.
+        ModelConfig(
+            name="cpu",
+            seq_len=8,
+            height=64,
+            width=96,
+            encoder_stages=((16, 3, 2), (32, 3, 2), (32, 3, 2)),
+            convlstm_hidden=(32,),
+        ),
+        # The challenge report: T=5 windows of 128x128x1 frames, bottleneck 64 x 16 x 16.
+        ModelConfig(
+            name="report",
+            seq_len=5,
+            height=128,
+            width=128,
+            encoder_stages=((16, 3, 2), (32, 3, 2), (64, 3, 2)),
+            convlstm_hidden=(64,),
+        ),
+        # The Keras project's README: T=10 windows of 224x224x1; Conv 128 (11x11, stride 4), Conv 64
+        # (5x5, stride 2), ConvLSTM 64-32-64 (3x3), layer norm after every stage, mirrored decoder
+        # (ConvTranspose 64 5x5 s2, ConvTranspose 128 11x11 s4), Conv 1 (11x11) + sigmoid.
+        ModelConfig(
+            name="keras-readme",
+            seq_len=10,
+            height=224,
+            width=224,
+            encoder_stages=((128, 11, 4), (64, 5, 2)),
+            convlstm_hidden=(64, 32, 64),
+            layer_norm=True,
+            activation="none",
+            output_conv=True,
+        ),
+    )
+}
+
+
+class ChannelLayerNorm(nn.Module):
+    """Layer norm over the channels of each pixel of (N, C, H, W): Keras' ``LayerNormalization()``
+    (axis=-1 on channels-last tensors, epsilon 1e-3). Introduced in notebook 04."""
+
+    def __init__(self, channels: int, eps: float = 1e-3) -> None:
+        super().__init__()
+        self.norm = nn.LayerNorm(channels, eps=eps)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.norm(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+
+
+def _norm(cfg: ModelConfig, channels: int) -> nn.Module:
+    return ChannelLayerNorm(channels) if cfg.layer_norm else nn.Identity()
+
+
+def _act(cfg: ModelConfig) -> nn.Module:
+    return {"relu": nn.ReLU, "tanh": nn.Tanh, "none": nn.Identity}[cfg.activation]()
+
+
+class Bottleneck(nn.Module):
+    """ConvLSTM layers over time or, with ``recurrent=False``, per-frame Conv2d + tanh of the same
+    widths; a layer norm after each layer when the config asks. Introduced in notebook 04."""
+
+    def __init__(self, cfg: ModelConfig, in_channels: int) -> None:
+        super().__init__()
+        self.recurrent = cfg.recurrent
+        k = cfg.convlstm_kernel
+        layers: list[nn.Module] = []
+        for c_in, c_out in zip((in_channels, *cfg.convlstm_hidden[:-1]), cfg.convlstm_hidden):
+            if cfg.recurrent:
+                layers.append(ConvLSTM(c_in, c_out, k, forget_bias=cfg.forget_bias, peephole=cfg.peephole))
+            else:
+                layers.append(nn.Sequential(nn.Conv2d(c_in, c_out, k, padding=k // 2), nn.Tanh()))
+        self.layers = nn.ModuleList(layers)
+        self.norms = nn.ModuleList(_norm(cfg, c) for c in cfg.convlstm_hidden)
+
+    def forward(self, z: Tensor) -> Tensor:
+        """z: (B, T, C, h, w) -> (B, T, hidden[-1], h, w)."""
+        B, T = z.shape[:2]
+        for layer, norm in zip(self.layers, self.norms):
+            if self.recurrent:
+                z = layer(z)[0].flatten(0, 1)
+            else:
+                z = layer(z.flatten(0, 1))
+            z = norm(z)
+            z = z.view(B, T, *z.shape[1:])
+        return z
+
+
+class SpatioTemporalAutoencoder(nn.Module):
+    """The course's autoencoder; build it with ``build_model``. Introduced in notebook 04.
+
+    ``forward(x)``: x float (B, T, C, H, W) in [0, 1] with (T, C, H, W) = ``config.input_shape``
+    -> reconstruction of the same shape in [0, 1]. ``encode(x)`` gives the bottleneck output
+    (B, T, *config.bottleneck_shape) and ``decode(z)`` maps it back to frames.
+    """
+
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__()
+        self.config = config
+        enc: list[nn.Module] = []
+        c_prev = config.channels
+        for c, k, s in config.encoder_stages:
+            enc += [nn.Conv2d(c_prev, c, k, stride=s, padding=k // 2), _norm(config, c), _act(config)]
+            c_prev = c
+        self.encoder = nn.Sequential(*enc)
+        self.bottleneck = Bottleneck(config, c_prev)
+        dec: list[nn.Module] = []
+        c_prev = config.convlstm_hidden[-1]
+        stages = list(reversed(config.encoder_stages))
+        # exact mirror: stage i maps back to the channels that entered encoder stage i
+        outs = [c for c, _, _ in stages] if config.output_conv else [c for c, _, _ in stages[1:]] + [config.channels]
+        for n, ((_, k, s), c) in enumerate(zip(stages, outs)):
+            dec.append(nn.ConvTranspose2d(c_prev, c, k, stride=s, padding=k // 2, output_padding=s - 1))
+            if config.output_conv or n < len(stages) - 1:
+                dec += [_norm(config, c), _act(config)]
+            c_prev = c
+        if config.output_conv:
+            k0 = config.encoder_stages[0][1]
+            dec.append(nn.Conv2d(c_prev, config.channels, k0, padding=k0 // 2))
+        self.decoder = nn.Sequential(*dec)
+
+    def extra_repr(self) -> str:
+        return f"config={self.config.name!r}, recurrent={self.config.recurrent}"
+
+    def check_input(self, x: Tensor) -> None:
+        """Raise ConfigMismatchError saying what was expected unless x fits the config."""
+        cfg = self.config
+        T, C, H, W = cfg.input_shape
+        want = f"(B, {T}, {C}, {H}, {W})"
+        where = f"model config {cfg.name!r}"
+        if not isinstance(x, Tensor):
+            raise ConfigMismatchError(f"expected a torch.Tensor {want}, got {type(x).__name__}")
+        got = tuple(x.shape)
+        if not x.is_floating_point():
+            raise ConfigMismatchError(
+                f"expected a float tensor in [0, 1], got dtype {x.dtype}: convert frames with x.float() / 255"
+            )
+        if x.dim() != 5:
+            hint = {
+                4: f"; a single window? add the batch axis: x.unsqueeze(0) (or the channel axis if it is (B, {T}, {H}, {W}))",
+                3: "; a (T, H, W) clip? cut it into windows of seq_len frames (companion.tensors)",
+            }.get(x.dim(), "")
+            raise ConfigMismatchError(f"expected input {want}, got {x.dim()}-D {got}{hint}")
+        if got[1:] == (T, C, H, W):
+            return
+        if got[1] != T:
+            hint = f"use windows of seq_len={T} frames ({where}) or build a model with seq_len={got[1]}"
+        elif got[2] != C:
+            hint = f"{where} takes {C}-channel frames" + (" (grayscale)" if C == 1 else "")
+            if got[4] == C:
+                hint += "; channels last? use x.permute(0, 1, 4, 2, 3)"
+        else:
+            hint = f"resize the frames to {H}x{W} (height x width) as {where} expects"
+        raise ConfigMismatchError(f"expected input {want}, got {got}: {hint}")
+
+    def encode(self, x: Tensor) -> Tensor:
+        """(B, T, C, H, W) -> bottleneck output (B, T, *config.bottleneck_shape)."""
+        self.check_input(x)
+        B, T = x.shape[:2]
+        z = self.encoder(x.flatten(0, 1))
+        return self.bottleneck(z.view(B, T, *z.shape[1:]))
+
+    def decode(self, z: Tensor) -> Tensor:
+        """Bottleneck output (B, T, c, h, w) -> frames (B, T, C, H, W) in [0, 1]."""
+        B, T = z.shape[:2]
+        y = torch.sigmoid(self.decoder(z.flatten(0, 1)))
+        return y.view(B, T, *y.shape[1:])
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Reconstruct a batch of windows: (B, T, C, H, W) in [0, 1] -> same shape in [0, 1]."""
+        return self.decode(self.encode(x))
+
+
+def build_model(config: str | ModelConfig, recurrent: bool | None = None) -> SpatioTemporalAutoencoder:
+    """The autoencoder for a named configuration (a key of ``CONFIGS``) or a ``ModelConfig``.
+
+    ``recurrent=False`` builds the ablation "2D convolutional autoencoder without recurrence"
+    (same encoder and decoder, per-frame convolutions instead of the ConvLSTM); the choice is
+    recorded in ``model.config.recurrent`` so that a checkpoint rebuilds the same model.
+    None (the default) keeps ``config.recurrent`` (True for every named configuration).
+    Seed torch before calling for reproducible weights. Introduced in notebook 04.
+    """
+    if isinstance(config, str):
+        if config not in CONFIGS:
+            raise ConfigMismatchError(f"unknown model configuration {config!r}; choose one of {sorted(CONFIGS)}")
+        config = CONFIGS[config]
+    elif not isinstance(config, ModelConfig):
+        raise ConfigMismatchError(f"config must be a name or a ModelConfig, got {type(config).__name__}")
+    if recurrent is not None and recurrent != config.recurrent:
+        config = dataclasses.replace(config, recurrent=bool(recurrent))
+    return SpatioTemporalAutoencoder(config)
+
+
+def count_parameters(model: nn.Module, trainable_only: bool = True) -> int:
+    """Number of (trainable) parameters of a model. Introduced in notebook 04."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
