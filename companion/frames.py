@@ -9,9 +9,14 @@ frame of the clip (the previous one on a tie) and marked as repaired.
 from __future__ import annotations
 
 import bisect
+import contextlib
 import hashlib
+import os
+import sys
+import tempfile
 import warnings
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,24 +60,51 @@ class DecodedClip:
     problems: tuple[FrameProblem, ...]
 
 
+@contextlib.contextmanager
+def _captured_fd2() -> Iterator[list[str]]:
+    """Capture file descriptor 2 while decoding: libtiff prints its errors there, bypassing Python.
+
+    The yielded list receives the captured text on exit, so the reason goes into the exception
+    and a notebook's output does not change with whether a clip was already cached.
+    """
+    messages: list[str] = []
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as sink:
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield messages
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            sink.seek(0)
+            messages.extend(line for line in sink.read().decode(errors="replace").splitlines() if line.strip())
+
+
 def read_frame(path: Path) -> np.ndarray:
     """Decode one frame strictly to uint8 (H, W) greyscale; raises :class:`CorruptFrameError`.
 
     Introduced in notebook 01.
     """
     try:
-        if path.stat().st_size == 0:
-            raise CorruptFrameError(path, "empty file (0 bytes)")
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # Pillow's warnings on damaged tags: the decode decides
+        size = path.stat().st_size
+    except OSError as err:
+        raise CorruptFrameError(path, f"cannot be read ({type(err).__name__}: {err.strerror})") from None
+    if size == 0:
+        raise CorruptFrameError(path, "empty file (0 bytes)")
+    failure: Exception | None = None
+    with warnings.catch_warnings(), _captured_fd2() as libtiff:
+        warnings.simplefilter("ignore")  # Pillow's warnings on damaged tags: the decode decides
+        try:
             with Image.open(path) as image:
                 image.load()  # decodes every strip: truncated data raises here
-                grey = image if image.mode == "L" else image.convert("L")
-                return np.array(grey, dtype=np.uint8)
-    except CorruptFrameError:
-        raise
-    except Exception as err:  # any decoder failure means the file is unusable
-        raise CorruptFrameError(path, f"cannot be decoded ({type(err).__name__}: {err})") from None
+                grey = np.array(image if image.mode == "L" else image.convert("L"), dtype=np.uint8)
+        except Exception as err:  # any decoder failure means the file is unusable
+            failure = err
+    if failure is None:
+        return grey
+    detail = f"{type(failure).__name__}: {failure}" + "".join(f"; {m.strip()}" for m in libtiff)
+    raise CorruptFrameError(path, f"cannot be decoded ({detail})") from None
 
 
 def _nearest(valid: list[int], numbers: np.ndarray, i: int) -> int:

@@ -39,12 +39,31 @@ COURSE_STYLE: dict[str, object] = {
 
 
 def use_course_style() -> None:
-    """Set the course's matplotlib style (small fixed sizes, grid, grey images). Introduced in notebook 05."""
+    """Set the course's matplotlib style (small fixed sizes, grid, grey images). Introduced in notebook 01."""
     mpl.rcParams.update(COURSE_STYLE)
 
 
 def _axes(ax: Axes | None, figsize: tuple[float, float] = FIGSIZE) -> Axes:
     return ax if ax is not None else plt.subplots(figsize=figsize)[1]
+
+
+def frame_strip(
+    frames: np.ndarray, titles: list[str] | None = None, suptitle: str | None = None, axes: np.ndarray | None = None
+) -> Figure:
+    """Frames (N, H, W) side by side in one row, grey 0-255, no ticks. Introduced in notebook 01."""
+    if axes is None:
+        axes = plt.subplots(1, len(frames), figsize=(1.6 * len(frames), 1.6), squeeze=False)[1][0]
+    for i, (ax, frame) in enumerate(zip(axes, frames)):
+        ax.imshow(frame, cmap="gray", vmin=0, vmax=255)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.grid(False)
+        if titles:
+            ax.set_title(titles[i], fontsize=8)
+    fig = axes[0].figure
+    if suptitle:
+        fig.suptitle(suptitle)
+    return fig
 
 
 def _spans(labels: np.ndarray) -> list[tuple[int, int]]:

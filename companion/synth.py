@@ -642,3 +642,17 @@ def default_dataset() -> Path:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return root
+
+
+def course_data() -> tuple[Path, str]:
+    """The course's data switch, read by the first cell of every notebook: ``(root, dataset)``.
+
+    With ``$COURSE_DATA`` unset, the synthetic default (:func:`default_dataset`, dataset
+    ``synth``). Set it to a real UCSD download (the folder holding
+    ``UCSD_Anomaly_Dataset.v1p2/``) and ``$COURSE_DATASET`` to ``ped1`` (default) or ``ped2``.
+    Introduced in notebook 01.
+    """
+    real = os.environ.get("COURSE_DATA")
+    if real:
+        return Path(real).expanduser(), os.environ.get("COURSE_DATASET", "ped1")
+    return default_dataset(), "synth"

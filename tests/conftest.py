@@ -6,6 +6,10 @@ import os
 from pathlib import Path
 
 import pytest
+import torch
+
+# One thread: the tests' tensors are tiny, and CI's two cores are steadier without oversubscription.
+torch.set_num_threads(1)
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = Path(os.environ.get("UCSD_PED1_SAMPLE") or REPO.parent / "shared" / "data" / "ucsd-ped1-sample")

@@ -13,6 +13,7 @@ import pytest  # noqa: E402
 from companion.plots import (  # noqa: E402
     COURSE_STYLE,
     error_heatmaps,
+    frame_strip,
     roc_curves,
     score_histograms,
     score_timeline,
@@ -72,3 +73,11 @@ def test_histograms_and_heatmaps_are_labelled() -> None:
     assert "frame 3 abnormal" in titles and "error, frame 3" in titles
     assert any(a.get_ylabel() == "squared error" for a in fig.axes)  # the colour bar
     assert fig.get_suptitle()
+
+
+def test_frame_strip_shows_every_frame_with_its_title() -> None:
+    frames = np.stack([np.full((8, 12), v, dtype=np.uint8) for v in (0, 128, 255)])
+    fig = frame_strip(frames, titles=["a", "b", "c"], suptitle="three frames")
+    assert [ax.get_title() for ax in fig.axes] == ["a", "b", "c"]
+    assert fig._suptitle.get_text() == "three frames"
+    plt.close(fig)

@@ -13,7 +13,7 @@ from PIL import Image
 
 from companion import synth
 from companion.cli import main
-from companion.synth import ANOMALY_KINDS, SynthConfig, SynthError, default_dataset, generate
+from companion.synth import ANOMALY_KINDS, SynthConfig, SynthError, course_data, default_dataset, generate
 
 
 def _manifest(root: Path) -> dict:
@@ -197,3 +197,11 @@ def test_default_dataset_is_generated_once(tmp_path: Path, monkeypatch: pytest.M
     stamp = (root / "synth.json").stat().st_mtime_ns
     assert default_dataset() == root and (root / "synth.json").stat().st_mtime_ns == stamp
     assert [p.name for p in target.parent.iterdir()] == [target.name], "no temporary folder left behind"
+
+
+def test_course_data_switch(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("COURSE_DATA", str(tmp_path))
+    monkeypatch.setenv("COURSE_DATASET", "ped2")
+    assert course_data() == (tmp_path, "ped2")
+    monkeypatch.delenv("COURSE_DATASET")
+    assert course_data() == (tmp_path, "ped1")
