@@ -10,8 +10,12 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from companion.errors import CompanionError
+
+if TYPE_CHECKING:
+    from companion.scoring import ScoredClips
 
 
 def _write_json(data: object, path: Path) -> None:
@@ -68,11 +72,180 @@ def _add_synth(sub: argparse._SubParsersAction) -> None:
 def _add_download(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("download", help="download and safely extract the official UCSD tarball (checksummed)")
     p.add_argument("dest", type=Path, help="folder to extract into")
+    p.add_argument("--archive", type=Path, help="use this already downloaded UCSD_Anomaly_Dataset.tar.gz (checked the same way)")
 
     def run(args: argparse.Namespace) -> int:
         from companion.download import fetch_ucsd
 
-        print(f"extracted to {fetch_ucsd(args.dest)}")
+        print(f"extracted to {fetch_ucsd(args.dest, archive=args.archive)}")
+        return 0
+
+    p.set_defaults(run=run)
+
+
+def _add_train(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "train",
+        help="train the ConvLSTM autoencoder; writes RUN/checkpoint.pt, RUN/best.pt and RUN/history.json",
+        description="Options left out take the configuration's defaults, or the run's own settings with --resume.",
+    )
+    p.add_argument("root", type=Path, help="dataset folder (as for inspect), e.g. data/synth or ../shared/data/ucsd-ped1-sample")
+    p.add_argument("--out", type=Path, required=True, help="run folder; an existing checkpoint there is kept unless --resume")
+    p.add_argument("--config", default=None, help="model configuration: cpu (default), report or keras-readme")
+    p.add_argument("--epochs", type=int, default=None, help="total epochs of the run (a resumed run trains up to it)")
+    p.add_argument("--device", default="auto", help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N or mps")
+    p.add_argument("--dataset", default=None, help="ped1 (default), ped2 or synth, when several are present")
+    p.add_argument(
+        "--train-on", default=None, choices=["train", "normal-test-frames"],
+        help="train: the Train clips (paper protocol, default); normal-test-frames: the ground-truth-normal "
+        "frames of Test clips (NOT the paper protocol; for data without Train/, like the real sample)",
+    )  # fmt: skip
+    p.add_argument("--clips", default=None, help="clips to use, e.g. 1-8,17 (default: all of the split)")
+    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--batch-size", type=int, default=None)
+    p.add_argument("--lr", type=float, default=None, help="Adam learning rate")
+    p.add_argument("--stride", type=int, default=None, help="frames between consecutive training windows")
+    p.add_argument("--max-inversion", action="store_true", default=None, help="train on max(x, 1 - x), as in the report")
+    p.add_argument("--noise", type=float, default=None, metavar="STD", help="denoising: Gaussian input noise std")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars (one line per epoch)")
+
+    def run(args: argparse.Namespace) -> int:
+        from companion.train import train
+
+        result = train(
+            args.root, args.out, config=args.config, dataset=args.dataset, train_on=args.train_on,
+            clips=args.clips, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, stride=args.stride,
+            max_inversion=args.max_inversion, noise=args.noise, seed=args.seed, device=args.device,
+            resume=args.resume, progress=not args.no_progress,
+        )  # fmt: skip
+        print(f"{result.epochs} epoch(s) in {result.run_dir}: checkpoint {result.checkpoint}")
+        return 0
+
+    p.set_defaults(run=run)
+
+
+def _refuse_existing(*paths: Path | None) -> None:
+    """Raise before any work when an output file exists: a user's file is never overwritten."""
+    for path in paths:
+        if path is not None and path.exists():
+            raise CompanionError(f"{path} already exists and was left untouched; choose another file name or move it away")
+
+
+def _report_scores(scored: ScoredClips, args: argparse.Namespace, extra: dict) -> None:
+    """Print the frame-level metrics of ``scored``; write --json and --scores when asked."""
+    import csv
+
+    from companion.metrics import frame_report
+
+    report = {
+        **extra,
+        **frame_report(scored.labels, scored.scores, scored.train_scores),
+        "normalize": scored.normalize,
+        "uses_test_information": scored.uses_test_information,
+        "protocol": scored.protocol,
+        "repaired_frames": {k: v for k, v in scored.repaired.items() if v},
+    }
+    print(scored.protocol)
+    macro = "n/a" if report["auc_macro"] is None else f"{report['auc_macro']:.4f}"
+    print(
+        f"{report['n_frames']} frames of {len(scored.scores)} clip(s) scored: AUC micro {report['auc_micro']:.4f}, "
+        f"macro {macro}; EER {report['eer']:.4f}; average precision {report['average_precision']:.4f}"
+    )
+    if report["skipped_single_class"]:
+        print(f"macro AUC leaves out single-class clip(s): {', '.join(report['skipped_single_class'])}")
+    for name, m in report.get("thresholds", {}).items():
+        print(f"threshold {name} = {m['threshold']:.4g}: precision {m['precision']:.3f}, recall {m['recall']:.3f}, F1 {m['f1']:.3f}")
+    if args.json:
+        _write_json(report, args.json)
+    if args.scores:
+        args.scores.parent.mkdir(parents=True, exist_ok=True)
+        with open(args.scores, "w", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(["clip", "frame", "label", "score"])
+            for clip, scores in scored.scores.items():
+                for frame, label, score in zip(scored.frame_numbers[clip], scored.labels[clip], scores):
+                    writer.writerow([clip, int(frame), int(label), f"{score:.8g}"])
+
+
+def _add_evaluate(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "evaluate",
+        help="score every frame of Test clips with a trained run; frame-level AUC, EER, AP and thresholds",
+        description="Higher score = more anomalous. The JSON's 'protocol' says which frames trained the model, "
+        "which normalisation was used and whether test-set information was used.",
+    )
+    p.add_argument("run_dir", type=Path, metavar="RUN", help="run folder holding checkpoint.pt (from companion train)")
+    p.add_argument("root", type=Path, help="dataset folder (as for inspect); it must also hold the run's training clips")
+    p.add_argument("--clips", default=None, help="Test clips to evaluate, e.g. 9-16 (default: all)")
+    p.add_argument("--dataset", default=None, help="ped1, ped2 or synth (default: the dataset the run trained on)")
+    p.add_argument(
+        "--normalize", default="train", choices=["train", "video", "none"],
+        help="train: z-scores with the training frames' statistics (default, no test information); "
+        "video: per-video min-max (most papers; USES TEST-SET INFORMATION); none: raw errors",
+    )  # fmt: skip
+    p.add_argument("--score", default="mse", choices=["mse", "psnr", "regularity"], help="score kind (default mse)")
+    p.add_argument("--smooth", type=int, default=0, metavar="N", help="centred moving average over N frames (default: none)")
+    p.add_argument("--batch-size", type=int, default=8)
+    p.add_argument("--json", type=Path, help="write the metrics as JSON to this (new) file")
+    p.add_argument("--scores", type=Path, help="write clip,frame,label,score per frame as CSV to this (new) file")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+
+    def run(args: argparse.Namespace) -> int:
+        from companion.scoring import score_checkpoint
+
+        _refuse_existing(args.json, args.scores)
+        scored = score_checkpoint(
+            args.run_dir, args.root, clips=args.clips, dataset=args.dataset, normalize=args.normalize, kind=args.score,
+            smooth_window=args.smooth, batch_size=args.batch_size, progress=not args.no_progress,
+        )  # fmt: skip
+        if scored.protocol.startswith("WARNING"):
+            print(scored.protocol.split(";")[0], file=sys.stderr)
+        _report_scores(scored, args, {"run": str(args.run_dir), "score": args.score, "smooth": args.smooth})
+        return 0
+
+    p.set_defaults(run=run)
+
+
+def _add_baseline(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "baseline",
+        help="score every frame of Test clips with a baseline (motion energy or a background model)",
+        description="The background model fits on the Train split, or, when there is none (the real sample), "
+        "on the ground-truth-normal frames of --train-clips (NOT the paper protocol; said in the output).",
+    )
+    p.add_argument("method", choices=["motion", "background"])
+    p.add_argument("root", type=Path, help="dataset folder (as for inspect)")
+    p.add_argument("--clips", default=None, help="Test clips to evaluate, e.g. 9-16 (default: all)")
+    p.add_argument("--train-clips", default=None, help="Train clips to fit on (default: all); Test clips when there is no Train split")
+    p.add_argument("--dataset", default="ped1", help="ped1 (default), ped2 or synth, when several are present")
+    p.add_argument("--size", default=None, help="resize frames to HxW, e.g. 128x128 (default: full size)")
+    p.add_argument(
+        "--normalize", default="none", choices=["train", "video", "none"],
+        help="none (default), train (z-scores with the training frames' statistics) or video (per-video min-max: "
+        "USES TEST-SET INFORMATION)",
+    )  # fmt: skip
+    p.add_argument("--smooth", type=int, default=0, metavar="N", help="centred moving average over N frames (default: none)")
+    p.add_argument("--json", type=Path, help="write the metrics as JSON to this (new) file")
+    p.add_argument("--scores", type=Path, help="write clip,frame,label,score per frame as CSV to this (new) file")
+
+    def run(args: argparse.Namespace) -> int:
+        from companion.baselines import score_baseline
+
+        _refuse_existing(args.json, args.scores)
+        size = None
+        if args.size:
+            try:
+                size = tuple(int(v) for v in args.size.lower().split("x"))
+            except ValueError:
+                size = ()
+            if len(size) != 2:
+                raise CompanionError(f"--size {args.size!r} is not HxW, e.g. 128x128")
+        scored = score_baseline(
+            args.method, args.root, clips=args.clips, train_clips=args.train_clips, dataset=args.dataset,
+            size=size, normalize=args.normalize, smooth_window=args.smooth,
+        )  # fmt: skip
+        _report_scores(scored, args, {"method": args.method, "size": args.size, "smooth": args.smooth})
         return 0
 
     p.set_defaults(run=run)
@@ -81,7 +254,7 @@ def _add_download(sub: argparse._SubParsersAction) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="companion", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    for add in (_add_inspect, _add_synth, _add_download):
+    for add in (_add_inspect, _add_synth, _add_download, _add_train, _add_evaluate, _add_baseline):
         add(sub)
     return parser
 
