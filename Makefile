@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 BOOK_HTML := _build/html
 # The notebooks' stored outputs are those of the synthetic default: never of a real download.
-COURSE_ENV := env -u COURSE_DATA -u COURSE_DATASET
+COURSE_ENV := env -u COURSE_DATA -u COURSE_DATASET -u COURSE_PROFILE
 
 .PHONY: install test unit nbval book course notebooks screenshot clean
 
