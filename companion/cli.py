@@ -91,7 +91,8 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("root", type=Path, help="dataset folder (as for inspect), e.g. data/synth or ../shared/data/ucsd-ped1-sample")
     p.add_argument("--out", type=Path, required=True, help="run folder; an existing checkpoint there is kept unless --resume")
-    p.add_argument("--config", default=None, help="model configuration: cpu (default), report or keras-readme")
+    p.add_argument("--config", default=None, help="model configuration: cpu (default), report or keras-readme; "
+        "or a .json file holding ModelConfig.to_dict()")
     p.add_argument("--epochs", type=int, default=None, help="total epochs of the run (a resumed run trains up to it)")
     p.add_argument("--device", default="auto", help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N or mps")
     p.add_argument("--dataset", default=None, help="ped1 (default), ped2 or synth, when several are present")
@@ -107,6 +108,10 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--stride", type=int, default=None, help="frames between consecutive training windows")
     p.add_argument("--max-inversion", action="store_true", default=None, help="train on max(x, 1 - x), as in the report")
     p.add_argument("--noise", type=float, default=None, metavar="STD", help="denoising: Gaussian input noise std")
+    p.add_argument(
+        "--target", default=None, choices=["reconstruct", "next"],
+        help="reconstruct the window (the configuration's default) or predict the next frame (Liu et al. 2018)",
+    )  # fmt: skip
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
     p.add_argument("--no-progress", action="store_true", help="no progress bars (one line per epoch)")
 
@@ -117,7 +122,7 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
             args.root, args.out, config=args.config, dataset=args.dataset, train_on=args.train_on,
             clips=args.clips, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, stride=args.stride,
             max_inversion=args.max_inversion, noise=args.noise, seed=args.seed, device=args.device,
-            resume=args.resume, progress=not args.no_progress,
+            resume=args.resume, progress=not args.no_progress, target=args.target,
         )  # fmt: skip
         print(f"{result.epochs} epoch(s) in {result.run_dir}: checkpoint {result.checkpoint}")
         return 0
@@ -187,6 +192,16 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--score", default="mse", choices=["mse", "psnr", "regularity"], help="score kind (default mse)")
     p.add_argument("--smooth", type=int, default=0, metavar="N", help="centred moving average over N frames (default: none)")
     p.add_argument("--batch-size", type=int, default=8)
+    p.add_argument(
+        "--region", type=int, default=None, metavar="PATCH",
+        help="score each frame by its most abnormal PATCHxPATCH region (pixels of the model input; 0 = frame mean) "
+        "of the error map divided by the training frames' mean error at each pixel (see --pixel-norm)",
+    )  # fmt: skip
+    p.add_argument(
+        "--pixel-norm", default="ratio", choices=["ratio", "none"],
+        help="with --region: ratio (default) divides each pixel's error by its mean on the normal training frames; none: raw",
+    )  # fmt: skip
+    p.add_argument("--floor", type=float, default=0.1, help="with --region ratio: divisor floor, times the mean error map's mean")
     p.add_argument("--json", type=Path, help="write the metrics as JSON to this (new) file")
     p.add_argument("--scores", type=Path, help="write clip,frame,label,score per frame as CSV to this (new) file")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
@@ -195,6 +210,22 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
         from companion.scoring import score_checkpoint
 
         _refuse_existing(args.json, args.scores)
+        if args.region is not None:
+            from companion.regions import RegionSettings, score_checkpoint_regions
+
+            if args.score != "mse":
+                raise CompanionError("--region scores squared-error maps: drop --score (or use --score mse)")
+            settings = RegionSettings(patch=args.region, pixel_norm=args.pixel_norm, floor=args.floor)
+            scored = score_checkpoint_regions(
+                args.run_dir, args.root, clips=args.clips, dataset=args.dataset, normalize=args.normalize,
+                settings=settings, smooth_window=args.smooth, batch_size=args.batch_size, progress=not args.no_progress,
+            )  # fmt: skip
+            extra = {"run": str(args.run_dir), "score": "region", "region": args.region, "pixel_norm": args.pixel_norm,
+                     "floor": args.floor, "smooth": args.smooth}  # fmt: skip
+            if scored.protocol.startswith("WARNING"):
+                print(scored.protocol.split(";")[0], file=sys.stderr)
+            _report_scores(scored, args, extra)
+            return 0
         scored = score_checkpoint(
             args.run_dir, args.root, clips=args.clips, dataset=args.dataset, normalize=args.normalize, kind=args.score,
             smooth_window=args.smooth, batch_size=args.batch_size, progress=not args.no_progress,

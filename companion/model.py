@@ -28,9 +28,16 @@ from torch import Tensor, nn
 from companion.convlstm import ConvLSTM
 from companion.errors import ConfigMismatchError
 
-__all__ = ["ModelConfig", "CONFIGS", "build_model", "count_parameters", "SpatioTemporalAutoencoder"]
+__all__ = ["ModelConfig", "CONFIGS", "build_model", "count_parameters", "model_signal", "SpatioTemporalAutoencoder"]
 
 ACTIVATIONS = ("relu", "tanh", "none")
+#: What the model is trained to output at step k of a window: "reconstruct" frame k (the
+#: autoencoder), or "next": predict frame k + 1 (Liu et al. 2018's future-frame prediction; the
+#: ConvLSTM is causal, so step k has only seen frames up to k). Introduced in notebook 05.
+TARGETS = ("reconstruct", "next")
+#: What the model sees and outputs: the grey "frames", or "absdiff", the frame differences
+#: |x_k - x_(k-1)| (motion-aware input and target; notebook 05). See :func:`model_signal`.
+SIGNALS = ("frames", "absdiff")
 
 
 @dataclass(frozen=True)
@@ -61,6 +68,19 @@ class ModelConfig:
         peephole: ConvLSTM cells with per-channel peepholes (Shi et al. 2015).
         recurrent: False for the ablation "2D convolutional autoencoder without recurrence": the
             ConvLSTM layers are replaced by per-frame ``Conv2d`` + tanh of the same widths.
+        target: "reconstruct" (the autoencoder: output k reconstructs frame k) or "next" (output k
+            predicts frame k + 1; training and scoring compare it with the next frame). The
+            architecture is the same; only the loss and the error maps change (notebook 05).
+        residual: with ``target="next"``, the decoder outputs the CHANGE of each frame (tanh, in
+            [-1, 1]) and the prediction is ``clamp(x_k + change, 0, 1)``: copying the last frame is
+            free, so the bottleneck spends its capacity on motion, not on redrawing every
+            pedestrian (a blurry redraw is an error that grows with the crowd). Notebook 05.
+        signal: "frames" (default) or "absdiff": the model reconstructs the frame differences
+            |x_k - x_(k-1)| of its window instead of the frames (:func:`model_signal`; the first
+            step takes the second step's difference). Notebook 05.
+        diff_gain: with ``signal="absdiff"``, the differences are multiplied by it and clipped to
+            [0, 1]: moving pedestrians differ by 0.05-0.3 in [0, 1] intensities, too faint for the
+            squared error to teach anything beyond "predict zero". Notebook 05.
     """
 
     name: str
@@ -77,6 +97,10 @@ class ModelConfig:
     peephole: bool = False
     output_conv: bool = False
     recurrent: bool = True
+    target: str = "reconstruct"
+    residual: bool = False
+    signal: str = "frames"
+    diff_gain: float = 1.0
 
     def __post_init__(self) -> None:
         # accept lists (from JSON) and store tuples, so that the config stays hashable and frozen
@@ -102,6 +126,20 @@ class ModelConfig:
             raise ConfigMismatchError(f"{where}: convlstm_kernel must be odd, got {self.convlstm_kernel}")
         if self.activation not in ACTIVATIONS:
             raise ConfigMismatchError(f"{where}: activation must be one of {ACTIVATIONS}, got {self.activation!r}")
+        if self.target not in TARGETS:
+            raise ConfigMismatchError(f"{where}: target must be one of {TARGETS}, got {self.target!r}")
+        if self.target == "next" and self.seq_len < 2:
+            raise ConfigMismatchError(f"{where}: next-frame prediction needs seq_len >= 2, got {self.seq_len}")
+        if self.signal not in SIGNALS:
+            raise ConfigMismatchError(f"{where}: signal must be one of {SIGNALS}, got {self.signal!r}")
+        if self.signal == "absdiff" and self.seq_len < 2:
+            raise ConfigMismatchError(f"{where}: signal='absdiff' needs seq_len >= 2, got {self.seq_len}")
+        if not (isinstance(self.diff_gain, (int, float)) and self.diff_gain > 0):
+            raise ConfigMismatchError(f"{where}: diff_gain must be a positive number, got {self.diff_gain!r}")
+        if self.residual and self.target != "next":
+            raise ConfigMismatchError(
+                f"{where}: residual=True needs target='next' (a residual reconstruction would just copy its input)"
+            )
         s = self.total_stride
         for field in ("height", "width"):
             v = getattr(self, field)
@@ -192,6 +230,22 @@ CONFIGS: dict[str, ModelConfig] = {
 }
 
 
+def model_signal(x: Tensor, config: ModelConfig | None) -> Tensor:
+    """What a model of ``config`` sees and is trained to output, from frames x (B, T, C, H, W) in [0, 1].
+
+    ``signal="frames"``: x itself. ``"absdiff"``: min(1, diff_gain * |x_k - x_(k-1)|) per step, the
+    first step taking the second's difference (so T is kept). Training and scoring both call it, so the errors are
+    measured in the model's own signal. Introduced in notebook 05.
+    """
+    if config is None or getattr(config, "signal", "frames") == "frames":
+        return x
+    d = (x[:, 1:] - x[:, :-1]).abs()
+    gain = float(getattr(config, "diff_gain", 1.0))
+    if gain != 1.0:
+        d = (d * gain).clamp_(max=1.0)
+    return torch.cat([d[:, :1], d], dim=1)
+
+
 class ChannelLayerNorm(nn.Module):
     """Layer norm over the channels of each pixel of (N, C, H, W): Keras' ``LayerNormalization()``
     (axis=-1 on channels-last tensors, epsilon 1e-3). Introduced in notebook 04."""
@@ -274,6 +328,11 @@ class SpatioTemporalAutoencoder(nn.Module):
             k0 = config.encoder_stages[0][1]
             dec.append(nn.Conv2d(c_prev, config.channels, k0, padding=k0 // 2))
         self.decoder = nn.Sequential(*dec)
+        if config.residual:  # start as "the next frame is the last one": the error is then the frame difference
+            last = dec[-1]
+            nn.init.zeros_(last.weight)
+            if last.bias is not None:
+                nn.init.zeros_(last.bias)
 
     def extra_repr(self) -> str:
         return f"config={self.config.name!r}, recurrent={self.config.recurrent}"
@@ -323,8 +382,16 @@ class SpatioTemporalAutoencoder(nn.Module):
         return y.view(B, T, *y.shape[1:])
 
     def forward(self, x: Tensor) -> Tensor:
-        """Reconstruct a batch of windows: (B, T, C, H, W) in [0, 1] -> same shape in [0, 1]."""
-        return self.decode(self.encode(x))
+        """Reconstruct a batch of windows: (B, T, C, H, W) in [0, 1] -> same shape in [0, 1].
+
+        With ``config.residual`` the output is ``clamp(x + tanh(decoder), 0, 1)`` (the input plus
+        a predicted change; with ``target="next"`` output k predicts frame k + 1)."""
+        z = self.encode(x)
+        if not self.config.residual:
+            return self.decode(z)
+        B, T = z.shape[:2]
+        change = torch.tanh(self.decoder(z.flatten(0, 1)))
+        return (x + change.view(B, T, *change.shape[1:])).clamp(0.0, 1.0)
 
 
 def build_model(config: str | ModelConfig, recurrent: bool | None = None) -> SpatioTemporalAutoencoder:

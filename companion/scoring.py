@@ -97,6 +97,11 @@ def reconstruction_errors(
     (B, T, 1, H, W) to the same shape. Raises ``ClipTooShortError`` when T < ``seq_len``.
     Introduced in notebook 05.
     """
+    config = getattr(model, "config", None)
+    if getattr(config, "target", "reconstruct") == "next" or getattr(config, "signal", "frames") == "absdiff":
+        from companion.regions import prediction_errors  # next-frame and frame-difference models (notebook 05)
+
+        return prediction_errors(model, frames, seq_len, invert, batch_size, progress, name)
     frames = np.asarray(frames)
     n_frames = len(frames)
     _check_length(n_frames, seq_len, name)

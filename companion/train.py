@@ -47,6 +47,7 @@ __all__ = [
     "fit",
     "load_checkpoint",
     "load_model",
+    "objective_pair",
     "save_checkpoint",
     "split_validation",
     "train",
@@ -306,12 +307,40 @@ def _preprocessing(config_dict: dict[str, Any], settings: TrainSettings) -> dict
     }
 
 
-def _batch(x_uint8: torch.Tensor, device: torch.device, settings: TrainSettings, noise_gen: torch.Generator | None):
+def _batch(
+    x_uint8: torch.Tensor, device: torch.device, settings: TrainSettings, noise_gen: torch.Generator | None, config: Any = None
+):
+    from companion.model import model_signal
+
     target = to_model_input(x_uint8, device)
     if settings.max_inversion:
         target = max_inversion(target)
+    target = model_signal(target, config)
     inputs = add_noise(target, settings.noise_std, noise_gen) if settings.noise_std > 0 else target
     return inputs, target
+
+
+def _objective(model: torch.nn.Module, config_dict: dict[str, Any] | None = None) -> str:
+    """The model's training target ("reconstruct" or "next"): its config's, else the given dict's."""
+    cfg = getattr(model, "config", None)
+    d = config_dict or {}
+    target = str(getattr(cfg, "target", None) or d.get("target") or "reconstruct")
+    signal = str(getattr(cfg, "signal", None) or d.get("signal") or "frames")
+    return "differences" if target == "reconstruct" and signal == "absdiff" else target
+
+
+def objective_pair(out: torch.Tensor, target: torch.Tensor, objective: str = "reconstruct") -> tuple[torch.Tensor, torch.Tensor]:
+    """What the loss compares: ``(out, target)`` to reconstruct, ``(out[:, :-1], target[:, 1:])`` for
+    next-frame prediction (output k predicts frame k + 1), ``(out[:, 1:], target[:, 1:])`` for
+    "differences" (a ``signal="absdiff"`` model, whose first step only repeats the second's
+    difference). Introduced in notebook 05."""
+    if objective == "next":
+        return out[:, :-1], target[:, 1:]
+    if objective == "differences":
+        return out[:, 1:], target[:, 1:]
+    if objective != "reconstruct":
+        raise ConfigMismatchError(f"unknown training target {objective!r}; choose 'reconstruct', 'next' or 'differences'")
+    return out, target
 
 
 def _evaluate(model, loader, device, settings, use_amp) -> float | None:
@@ -319,13 +348,15 @@ def _evaluate(model, loader, device, settings, use_amp) -> float | None:
     if loader is None or len(loader.dataset) == 0:
         return None
     model.eval()
+    objective = _objective(model)
     total, n = 0.0, 0
     with torch.no_grad():
         for xb in loader:
-            inputs, target = _batch(xb, device, settings, None)
+            inputs, target = _batch(xb, device, settings, None, getattr(model, "config", None))
             with torch.autocast(device_type=device.type, dtype=torch.float16, enabled=use_amp):
                 out = model(inputs)
-            total += F.mse_loss(out.float(), target, reduction="sum").item() / target[0].numel()
+            out, target = objective_pair(out.float(), target, objective)
+            total += F.mse_loss(out, target, reduction="sum").item() / target[0].numel()
             n += target.shape[0]
     model.train()
     return total / n
@@ -407,6 +438,7 @@ def fit(
         "settings": settings.to_dict(),
         "versions": _versions(),
     }
+    objective = _objective(model, config_dict)
     t_run = time.perf_counter()
     epoch = start_epoch
     for epoch in range(start_epoch + 1, settings.epochs + 1):
@@ -414,10 +446,10 @@ def fit(
         total, n = 0.0, 0
         bar = tqdm(loader, desc=f"epoch {epoch}/{settings.epochs}", disable=not progress, leave=False, unit="batch")
         for step, xb in enumerate(bar, 1):
-            inputs, target = _batch(xb, dev, settings, noise_gen)
+            inputs, target = _batch(xb, dev, settings, noise_gen, getattr(model, "config", None))
             with torch.autocast(device_type=dev.type, dtype=torch.float16, enabled=use_amp):
                 out = model(inputs)
-            loss = F.mse_loss(out.float(), target)
+            loss = F.mse_loss(*objective_pair(out.float(), target, objective))
             value = loss.item()
             if not math.isfinite(value):
                 kept = f"; the last good checkpoint (epoch {epoch - 1}) is kept in {run}" if run and epoch > 1 else ""
@@ -516,11 +548,20 @@ def split_validation(
 
 
 def _resolve_config(config: Any) -> Any:
-    """A ``ModelConfig`` from a name of ``CONFIGS`` (default ``"cpu"``), a config or its dict."""
+    """A ``ModelConfig`` from a name of ``CONFIGS`` (default ``"cpu"``), a ``.json`` file holding
+    ``ModelConfig.to_dict()`` (the variants of benchmarks/real_ped1.py), a config or its dict."""
     from companion.model import CONFIGS, ModelConfig
 
     if config is None:
         config = "cpu"
+    if isinstance(config, str) and config.endswith(".json") and config not in CONFIGS:
+        path = Path(config)
+        if not path.is_file():
+            raise ConfigMismatchError(f"no model configuration file {path}: give a name of {', '.join(CONFIGS)} or a JSON file")
+        try:
+            return ModelConfig.from_dict(json.loads(path.read_text()))
+        except json.JSONDecodeError as err:
+            raise ConfigMismatchError(f"{path} is not JSON ({err}); write ModelConfig.to_dict() into it") from None
     if isinstance(config, str):
         if config not in CONFIGS:
             raise ConfigMismatchError(f"unknown model configuration {config!r}: choose one of {', '.join(CONFIGS)}")
@@ -551,6 +592,7 @@ def train(
     recurrent: bool | None = None,
     progress: bool = True,
     verbose: bool = True,
+    target: str | None = None,
 ) -> TrainResult:
     """Train the ConvLSTM autoencoder on a UCSD-layout dataset; what ``companion train`` runs.
 
@@ -561,7 +603,8 @@ def train(
     frames of the chosen Test clips (labelled NOT the paper protocol). ``clips`` selects clips
     ("1-8,17"). ``out`` is the run folder; an existing checkpoint there is never overwritten
     unless ``resume=True``, which continues the run up to ``epochs`` in total (``out=None``:
-    nothing is written). Introduced in notebook 04.
+    nothing is written). ``target="next"`` overrides the configuration's training target: predict
+    the next frame instead of reconstructing the window (notebook 05). Introduced in notebook 04.
     """
     from companion.cache import load_clip
     from companion.layout import DATASETS, open_dataset
@@ -603,6 +646,9 @@ def train(
             clash += config_differences(resume_from["model_config"], _config_dict(model_config))
         elif recurrent is not None and recurrent != resume_from["model_config"].get("recurrent"):
             clash.append(f"recurrent: {resume_from['model_config'].get('recurrent')!r} (checkpoint) != {recurrent!r} (given)")
+        stored_target = resume_from["model_config"].get("target", "reconstruct")
+        if config is None and target is not None and target != stored_target:
+            clash.append(f"target: {stored_target!r} (checkpoint) != {target!r} (given)")
         if clash:
             raise ConfigMismatchError(
                 f"--resume continues {run} with its own settings, but these differ: " + "; ".join(clash)
@@ -619,6 +665,8 @@ def train(
         model_config = _resolve_config(config)
         if recurrent is not None and recurrent != model_config.recurrent:
             model_config = dataclasses.replace(model_config, recurrent=bool(recurrent))
+        if target is not None and target != getattr(model_config, "target", "reconstruct"):
+            model_config = dataclasses.replace(model_config, target=target)
         settings = default_settings(model_config.name, **given)
     train_on = train_on or "train"
     if train_on not in TRAIN_ON:

@@ -1,0 +1,238 @@
+"""Per-location normalisation, region scoring and next-frame prediction errors (notebook 05)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from companion.errors import CompanionError
+from companion.regions import (
+    PixelStats,
+    RegionSettings,
+    describe_regions,
+    motion_maps,
+    normalize_maps,
+    patch_max,
+    pixel_statistics,
+    prediction_errors,
+    region_scores,
+)
+
+
+def test_pixel_statistics_is_the_mean_map_over_all_frames() -> None:
+    a = np.ones((2, 3, 4))
+    b = np.full((1, 3, 4), 4.0)
+    stats = pixel_statistics([a, b])
+    assert stats.n_frames == 3
+    np.testing.assert_allclose(stats.mean, 2.0)
+
+
+def test_pixel_statistics_refuses_empty_or_mixed_sizes() -> None:
+    with pytest.raises(CompanionError, match="at least one"):
+        pixel_statistics([])
+    with pytest.raises(CompanionError, match="different sizes"):
+        pixel_statistics([np.ones((1, 3, 4)), np.ones((1, 4, 3))])
+
+
+def test_normalize_maps_divides_by_the_typical_error_with_a_floor() -> None:
+    mean = np.array([[1.0, 0.0], [2.0, 1.0]], dtype=np.float32)  # map mean 1.0
+    stats = PixelStats(mean=mean, n_frames=10)
+    maps = np.ones((1, 2, 2), dtype=np.float32)
+    out = normalize_maps(maps, stats, floor=0.5)
+    np.testing.assert_allclose(out[0], [[1.0, 2.0], [0.5, 1.0]])  # the 0 pixel divides by 0.5 * 1.0
+    with pytest.raises(CompanionError, match="size"):
+        normalize_maps(np.ones((1, 3, 3)), stats)
+
+
+def test_patch_max_finds_the_hot_region_the_frame_mean_dilutes() -> None:
+    maps = np.zeros((2, 16, 16))
+    maps[1, 4:8, 8:12] = 1.0  # a 4x4 hot spot in frame 1
+    np.testing.assert_allclose(patch_max(maps, 0), [0.0, 16 / 256])
+    np.testing.assert_allclose(patch_max(maps, 4, stride=4), [0.0, 1.0])
+    np.testing.assert_allclose(patch_max(maps, 4, stride=1), [0.0, 1.0])
+    # a patch larger than the frame is the whole frame
+    np.testing.assert_allclose(patch_max(maps, 64), patch_max(maps, 0))
+
+
+def test_patch_max_matches_brute_force() -> None:
+    rng = np.random.default_rng(0)
+    maps = rng.random((3, 10, 13))
+    p, step = 4, 2
+    brute = []
+    for m in maps:
+        ys = sorted(set(range(0, 10 - p + 1, step)) | {10 - p})
+        xs = sorted(set(range(0, 13 - p + 1, step)) | {13 - p})
+        brute.append(max(m[y : y + p, x : x + p].mean() for y in ys for x in xs))
+    np.testing.assert_allclose(patch_max(maps, p, step), brute)
+
+
+def test_region_scores_need_statistics_for_ratio_and_validate_settings() -> None:
+    maps = np.ones((2, 8, 8))
+    with pytest.raises(CompanionError, match="statistics"):
+        region_scores(maps, None, RegionSettings(patch=4))
+    np.testing.assert_allclose(region_scores(maps, None, RegionSettings(patch=4, pixel_norm="none")), [1.0, 1.0])
+    stats = pixel_statistics([np.full((3, 8, 8), 2.0)])
+    np.testing.assert_allclose(region_scores(maps, stats, RegionSettings(patch=4)), [0.5, 0.5])
+    with pytest.raises(CompanionError):
+        RegionSettings(patch=-1)
+    with pytest.raises(CompanionError):
+        RegionSettings(pixel_norm="zscore")  # type: ignore[arg-type]
+    assert "16x16" in describe_regions(RegionSettings(patch=16))
+    assert "frame mean" in describe_regions(RegionSettings(patch=0))
+
+
+def test_per_pixel_normalisation_removes_a_busy_location() -> None:
+    """A pixel that is always wrong on normal frames no longer dominates; a new error does."""
+    busy = np.zeros((5, 8, 8))
+    busy[:, :4, :4] = 1.0  # the busy walkway: large errors on every normal frame
+    stats = pixel_statistics([busy])
+    test = busy[:2].copy()
+    test[1, 6:8, 6:8] = 0.5  # a small, new error elsewhere
+    raw = region_scores(test, None, RegionSettings(patch=2, pixel_norm="none"))
+    normed = region_scores(test, stats, RegionSettings(patch=2, floor=0.1))
+    assert raw[0] == raw[1]  # the raw patch max sees only the busy walkway
+    assert normed[1] > 2 * normed[0]
+
+
+def test_motion_maps_average_to_motion_energy() -> None:
+    from companion.baselines import motion_energy
+
+    frames = np.random.default_rng(1).integers(0, 256, (6, 5, 7), dtype=np.uint8)
+    np.testing.assert_allclose(motion_maps(frames).mean(axis=(1, 2)), motion_energy(frames), rtol=1e-6)
+
+
+class Shift(torch.nn.Module):
+    """Output k = input k + 0.1: a next-frame "prediction" of a clip that brightens 0.1 per frame."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.w = torch.nn.Parameter(torch.zeros(1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + 0.1 + 0 * self.w
+
+
+def test_prediction_errors_compare_output_k_with_frame_k_plus_1() -> None:
+    frames = (np.arange(10, dtype=np.float32)[:, None, None] * 0.1 * np.ones((1, 4, 4), np.float32)) * 0.5
+    # frames brighten 0.05 per frame; predictions are frame + 0.1: error 0.05^2 at every predicted frame
+    out = prediction_errors(Shift(), frames, seq_len=4, progress=False)
+    assert out.maps.shape == frames.shape
+    np.testing.assert_allclose(out.errors, 0.05**2, rtol=1e-4)
+
+
+def test_reconstruction_errors_dispatch_on_the_next_target() -> None:
+    from companion.model import build_model
+    from companion.scoring import reconstruction_errors
+    from companion.model import ModelConfig
+
+    torch.manual_seed(0)
+    cfg = ModelConfig(name="t", seq_len=3, height=8, width=8, encoder_stages=((4, 3, 2),), convlstm_hidden=(4,), target="next")
+    model = build_model(cfg)
+    frames = np.random.default_rng(0).integers(0, 256, (6, 8, 8), dtype=np.uint8)
+    a = reconstruction_errors(model, frames, 3, progress=False)
+    b = prediction_errors(model, frames, 3, progress=False)
+    np.testing.assert_allclose(a.maps, b.maps)
+    np.testing.assert_allclose(a.maps[0], a.maps[1])  # frame 0 is never predicted: it takes frame 1's map
+
+
+def test_cli_next_frame_training_and_region_evaluation(synth_root, tmp_path, monkeypatch, capsys) -> None:
+    """`companion train --target next` then `companion evaluate --region`: the protocol says how."""
+    import json
+
+    import companion.model
+    from companion.cli import main
+    from companion.model import ModelConfig
+    from companion.train import load_checkpoint
+
+    tiny = ModelConfig(name="tiny", seq_len=3, height=16, width=16, encoder_stages=((4, 3, 2), (8, 3, 2)), convlstm_hidden=(8,))
+    monkeypatch.setitem(companion.model.CONFIGS, "tiny", tiny)
+    run = tmp_path / "run"
+    argv = ["train", str(synth_root), "--config", "tiny", "--epochs", "1", "--out", str(run), "--target", "next",
+            "--stride", "4", "--seed", "0", "--no-progress"]  # fmt: skip
+    assert main(argv) == 0
+    assert load_checkpoint(run)["model_config"]["target"] == "next"
+    capsys.readouterr()
+    report = tmp_path / "r.json"
+    assert main(["evaluate", str(run), str(synth_root), "--region", "8", "--smooth", "3", "--no-progress",
+                 "--json", str(report)]) == 0  # fmt: skip
+    out = capsys.readouterr().out
+    assert "next-frame prediction errors" in out and "8x8-pixel patches" in out and "AUC micro" in out
+    got = json.loads(report.read_text())
+    assert got["region"] == 8 and got["pixel_norm"] == "ratio" and got["uses_test_information"] is False
+    assert main(["evaluate", str(run), str(synth_root), "--region", "8", "--score", "psnr", "--no-progress"]) == 2
+
+
+def test_residual_next_frame_model_starts_as_a_copy() -> None:
+    """The residual next-frame model starts as "next frame = last frame": its error is the frame difference."""
+    import dataclasses
+
+    from companion.model import CONFIGS, ModelConfig, build_model
+    from companion.train import objective_pair
+
+    small = dataclasses.replace(CONFIGS["cpu"], seq_len=3, height=16, width=24, target="next", residual=True)
+    torch.manual_seed(0)
+    x = torch.rand(2, 3, 1, 16, 24)
+    y = build_model(small)(x)
+    torch.testing.assert_close(y, x)
+    out, target = objective_pair(y, x, "next")
+    torch.testing.assert_close(out, x[:, :-1]) and torch.testing.assert_close(target, x[:, 1:])
+    with pytest.raises(CompanionError, match="residual"):
+        ModelConfig(name="bad", seq_len=3, height=16, width=16, residual=True)
+    with pytest.raises(CompanionError, match="target"):
+        ModelConfig(name="bad", seq_len=3, height=16, width=16, target="previous")
+
+
+def test_train_accepts_a_json_model_configuration(tmp_path) -> None:
+    import dataclasses
+    import json
+
+    from companion.model import CONFIGS
+    from companion.train import _resolve_config
+
+    cfg = dataclasses.replace(CONFIGS["cpu"], name="cpu-absdiff", signal="absdiff", diff_gain=4.0)
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps(cfg.to_dict()))
+    assert _resolve_config(str(path)) == cfg
+    with pytest.raises(CompanionError, match="no model configuration file"):
+        _resolve_config(str(tmp_path / "missing.json"))
+
+
+def test_absdiff_signal_is_the_scaled_frame_difference() -> None:
+    import dataclasses
+
+    from companion.model import CONFIGS, ModelConfig, model_signal
+
+    x = torch.zeros(1, 3, 1, 2, 2)
+    x[0, 1] = 0.1
+    x[0, 2] = 0.5
+    assert model_signal(x, CONFIGS["cpu"]) is x
+    cfg = dataclasses.replace(CONFIGS["cpu"], signal="absdiff")
+    d = model_signal(x, cfg)
+    torch.testing.assert_close(d[0, :, 0, 0, 0], torch.tensor([0.1, 0.1, 0.4]))  # step 0 copies step 1
+    d4 = model_signal(x, dataclasses.replace(cfg, diff_gain=4.0))
+    torch.testing.assert_close(d4[0, :, 0, 0, 0], torch.tensor([0.4, 0.4, 1.0]))  # clipped at 1
+    with pytest.raises(CompanionError, match="signal"):
+        ModelConfig(name="bad", seq_len=3, height=16, width=16, signal="flow")
+    with pytest.raises(CompanionError, match="diff_gain"):
+        ModelConfig(name="bad", seq_len=3, height=16, width=16, signal="absdiff", diff_gain=0)
+
+
+def test_absdiff_errors_are_measured_in_the_models_signal() -> None:
+    """An absdiff model that outputs zeros has the squared (gained) frame differences as its error maps."""
+    from companion.model import ModelConfig
+    from companion.scoring import reconstruction_errors
+
+    class ZeroModel(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.config = ModelConfig(name="z", seq_len=3, height=8, width=8, signal="absdiff", diff_gain=2.0)
+            self.w = torch.nn.Parameter(torch.zeros(1))
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return x * self.w
+
+    frames = np.random.default_rng(0).integers(0, 256, (6, 8, 8), dtype=np.uint8)
+    maps = reconstruction_errors(ZeroModel(), frames, 3, progress=False).maps
+    expected = np.minimum(1.0, 2 * motion_maps(frames)) ** 2
+    np.testing.assert_allclose(maps[2:-2], expected[2:-2], rtol=1e-5)
