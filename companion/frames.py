@@ -13,7 +13,6 @@ import contextlib
 import hashlib
 import os
 import sys
-import tempfile
 import warnings
 from collections import Counter
 from collections.abc import Iterator
@@ -61,24 +60,22 @@ class DecodedClip:
 
 
 @contextlib.contextmanager
-def _captured_fd2() -> Iterator[list[str]]:
-    """Capture file descriptor 2 while decoding: libtiff prints its errors there, bypassing Python.
+def _libtiff_silenced() -> Iterator[None]:
+    """Send file descriptor 2 to /dev/null while decoding: libtiff prints errors there, bypassing Python.
 
-    The yielded list receives the captured text on exit, so the reason goes into the exception
-    and a notebook's output does not change with whether a clip was already cached.
+    Whether it prints depends on which library last set libtiff's error handler (OpenCV sets its
+    own), so its words are not kept: the exception says what failed, and a notebook's output
+    does not change with whether a clip was already cached.
     """
-    messages: list[str] = []
     sys.stderr.flush()
     saved = os.dup(2)
-    with tempfile.TemporaryFile() as sink:
-        os.dup2(sink.fileno(), 2)
-        try:
-            yield messages
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-            sink.seek(0)
-            messages.extend(line for line in sink.read().decode(errors="replace").splitlines() if line.strip())
+    try:
+        with open(os.devnull, "wb") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def read_frame(path: Path) -> np.ndarray:
@@ -92,19 +89,14 @@ def read_frame(path: Path) -> np.ndarray:
         raise CorruptFrameError(path, f"cannot be read ({type(err).__name__}: {err.strerror})") from None
     if size == 0:
         raise CorruptFrameError(path, "empty file (0 bytes)")
-    failure: Exception | None = None
-    with warnings.catch_warnings(), _captured_fd2() as libtiff:
-        warnings.simplefilter("ignore")  # Pillow's warnings on damaged tags: the decode decides
-        try:
+    try:
+        with warnings.catch_warnings(), _libtiff_silenced():
+            warnings.simplefilter("ignore")  # Pillow's warnings on damaged tags: the decode decides
             with Image.open(path) as image:
                 image.load()  # decodes every strip: truncated data raises here
-                grey = np.array(image if image.mode == "L" else image.convert("L"), dtype=np.uint8)
-        except Exception as err:  # any decoder failure means the file is unusable
-            failure = err
-    if failure is None:
-        return grey
-    detail = f"{type(failure).__name__}: {failure}" + "".join(f"; {m.strip()}" for m in libtiff)
-    raise CorruptFrameError(path, f"cannot be decoded ({detail})") from None
+                return np.array(image if image.mode == "L" else image.convert("L"), dtype=np.uint8)
+    except Exception as err:  # any decoder failure means the file is unusable
+        raise CorruptFrameError(path, f"cannot be decoded ({type(err).__name__}: {err})") from None
 
 
 def _nearest(valid: list[int], numbers: np.ndarray, i: int) -> int:
