@@ -74,7 +74,7 @@ def main() -> None:
             (f"ours: uint8 {h}x{w}", ours),
             (f"ours: uint8 {SMALL[0]}x{SMALL[1]}", ours_small),
             (f"Keras: float64 {KERAS_SIZE}x{KERAS_SIZE}, {KERAS_T}-frame clips", keras_clips),
-            (f"Keras: same, stride-1 windows", keras_windows),
+            ("Keras: same, stride-1 windows", keras_windows),
         ]
         for label, n_bytes in rows:
             print(f"{label:<44}{_mb(n_bytes):>13}{_mb(n_bytes * PED1_TRAIN_FRAMES / n_frames):>19}")

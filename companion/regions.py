@@ -15,7 +15,7 @@ frame-difference motion energy. Two fixes that need no retraining:
 :func:`score_checkpoint_regions` is what ``companion evaluate --region N`` runs. The training
 statistics (the mean error map) come from the training frames the checkpoint records, never from
 the evaluated clips. Error maps of next-frame prediction models (``ModelConfig.target="next"``)
-come from :func:`prediction_errors`.
+come from :func:`companion.scoring.reconstruction_errors` like every other model's.
 """
 
 from __future__ import annotations
@@ -26,8 +26,6 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-import torch
-from tqdm.auto import tqdm
 
 from companion.errors import CompanionError
 
@@ -40,7 +38,6 @@ __all__ = [
     "normalize_maps",
     "patch_max",
     "pixel_statistics",
-    "prediction_errors",
     "region_scores",
     "score_checkpoint_regions",
 ]
@@ -178,66 +175,6 @@ def motion_maps(frames: np.ndarray) -> np.ndarray:
         raise CompanionError(f"motion maps need frames (T, H, W) with T >= 2, got shape {x.shape}")
     d = np.abs(np.diff(x, axis=0))
     return np.concatenate([d[:1], d])
-
-
-def prediction_errors(
-    model: torch.nn.Module,
-    frames: np.ndarray,
-    seq_len: int,
-    invert: bool = False,
-    batch_size: int = 8,
-    progress: bool = True,
-    name: str = "clip",
-):
-    """Error maps of a next-frame prediction model (``ModelConfig.target="next"``) or of a
-    frame-difference model (``signal="absdiff"``) on one clip.
-
-    Next frame: the model's output at step k of a window (which has seen frames up to k only: the
-    ConvLSTM is causal) predicts frame k + 1. Frame differences: output k + 1 reconstructs the
-    difference between frames k + 1 and k (step 0 of a window has no difference of its own and
-    is left out). Either way each frame's map is the mean over the stride-1 windows that cover
-    it; the first frame gets the second frame's map, so every frame is scored. Errors are measured
-    in the model's signal (:func:`companion.model.model_signal`). Returns a
-    :class:`companion.scoring.ClipErrors`. Introduced in notebook 05.
-    """
-    from companion.model import model_signal
-    from companion.scoring import ClipErrors, _check_length
-    from companion.tensors import max_inversion, sliding_windows, to_model_input
-
-    frames = np.asarray(frames)
-    n = len(frames)
-    _check_length(n, max(seq_len, 2), name)
-    windows = sliding_windows(frames, seq_len)
-    params = list(model.parameters())
-    device = params[0].device if params else torch.device("cpu")
-    err_sum = np.zeros(frames.shape, dtype=np.float32)
-    rec_sum = np.zeros(frames.shape, dtype=np.float32)
-    cover = np.zeros(n, dtype=np.float32)
-    cfg = getattr(model, "config", None)
-    nxt = cfg is None or getattr(cfg, "target", "reconstruct") == "next"
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.no_grad():
-            for b in tqdm(range(0, len(windows), batch_size), desc=f"scoring {name}", disable=not progress, leave=False):
-                x = to_model_input(np.array(windows[b : b + batch_size]), device)
-                if invert:
-                    x = max_inversion(x)
-                x = model_signal(x, getattr(model, "config", None))
-                out = model(x)
-                pred = out[:, :-1] if nxt else out[:, 1:]
-                err = ((pred - x[:, 1:]) ** 2).squeeze(2).cpu().numpy()
-                pred = pred.squeeze(2).cpu().numpy()
-                starts = np.arange(b, b + len(err))
-                for k in range(seq_len - 1):
-                    err_sum[starts + k + 1] += err[:, k]
-                    rec_sum[starts + k + 1] += pred[:, k]
-                    cover[starts + k + 1] += 1
-    finally:
-        model.train(was_training)
-    err_sum[0], rec_sum[0], cover[0] = err_sum[1], rec_sum[1], cover[1]
-    maps = err_sum / cover[:, None, None]
-    return ClipErrors(errors=maps.mean(axis=(1, 2), dtype=np.float64), maps=maps, reconstruction=rec_sum / cover[:, None, None])
 
 
 def score_checkpoint_regions(

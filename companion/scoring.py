@@ -81,6 +81,21 @@ def _check_length(n_frames: int, seq_len: int, name: str) -> None:
         )
 
 
+def _aligned(out: torch.Tensor, x: torch.Tensor, config: object) -> tuple[torch.Tensor, torch.Tensor, int]:
+    """(prediction, target, frame offset) of a window: what each output step is compared with.
+
+    A reconstruction model's output k is compared with input k. A next-frame model's output k
+    (it has seen frames up to k: the ConvLSTM is causal) predicts frame k + 1; a frame-difference
+    model's output k + 1 reconstructs the difference of frames k + 1 and k (step 0 has none of its
+    own). Either way the first frame of a window gets no error of its own (offset 1).
+    """
+    if getattr(config, "target", "reconstruct") == "next":
+        return out[:, :-1], x[:, 1:], 1
+    if getattr(config, "signal", "frames") == "absdiff":
+        return out[:, 1:], x[:, 1:], 1
+    return out, x, 0
+
+
 def reconstruction_errors(
     model: torch.nn.Module,
     frames: np.ndarray,
@@ -93,15 +108,15 @@ def reconstruction_errors(
     """Score every frame of one clip with stride-1 windows, batched under ``torch.no_grad``.
 
     ``frames`` (T, H, W) are uint8 or floats in [0, 1]; ``invert`` applies the max-inversion the
-    model was trained with, and errors are measured against that model input. ``model`` maps
-    (B, T, 1, H, W) to the same shape. Raises ``ClipTooShortError`` when T < ``seq_len``.
-    Introduced in notebook 05.
+    model was trained with, and errors are measured against that model input, in the model's own
+    signal (:func:`companion.model.model_signal`). ``model`` maps (B, T, 1, H, W) to the same shape;
+    next-frame and frame-difference models (``model.config``) are compared with the frame each
+    output step stands for, and the clip's first frame, which none of them predicts, takes the
+    second frame's map. Raises ``ClipTooShortError`` when T < ``seq_len``. Introduced in notebook 05.
     """
-    config = getattr(model, "config", None)
-    if getattr(config, "target", "reconstruct") == "next" or getattr(config, "signal", "frames") == "absdiff":
-        from companion.regions import prediction_errors  # next-frame and frame-difference models (notebook 05)
+    from companion.model import model_signal
 
-        return prediction_errors(model, frames, seq_len, invert, batch_size, progress, name)
+    config = getattr(model, "config", None)
     frames = np.asarray(frames)
     n_frames = len(frames)
     _check_length(n_frames, seq_len, name)
@@ -110,6 +125,7 @@ def reconstruction_errors(
     device = params[0].device if params else torch.device("cpu")
     err_sum = np.zeros(frames.shape, dtype=np.float32)
     rec_sum = np.zeros(frames.shape, dtype=np.float32)
+    cover = np.zeros(n_frames, dtype=np.float32)
     was_training = model.training
     model.eval()
     try:
@@ -118,18 +134,21 @@ def reconstruction_errors(
                 x = to_model_input(np.array(windows[b : b + batch_size]), device)  # a writable copy
                 if invert:
                     x = max_inversion(x)
-                rec = model(x)
-                err = ((rec - x) ** 2).squeeze(2).cpu().numpy()
-                rec = rec.squeeze(2).cpu().numpy()
+                x = model_signal(x, config)
+                pred, target, offset = _aligned(model(x), x, config)
+                err = ((pred - target) ** 2).squeeze(2).cpu().numpy()
+                pred = pred.squeeze(2).cpu().numpy()
                 starts = np.arange(b, b + len(err))
-                for k in range(seq_len):  # within a batch, starts + k are distinct frames
-                    err_sum[starts + k] += err[:, k]
-                    rec_sum[starts + k] += rec[:, k]
+                for k in range(err.shape[1]):  # within a batch, starts + k are distinct frames
+                    err_sum[starts + k + offset] += err[:, k]
+                    rec_sum[starts + k + offset] += pred[:, k]
+                    cover[starts + k + offset] += 1
     finally:
         model.train(was_training)
-    coverage = window_coverage(n_frames, seq_len).astype(np.float32)[:, None, None]
-    maps = err_sum / coverage
-    return ClipErrors(errors=maps.mean(axis=(1, 2), dtype=np.float64), maps=maps, reconstruction=rec_sum / coverage)
+    if cover[0] == 0:  # a shifted target never predicts frame 0: it takes frame 1's map
+        err_sum[0], rec_sum[0], cover[0] = err_sum[1], rec_sum[1], cover[1]
+    maps = err_sum / cover[:, None, None]
+    return ClipErrors(errors=maps.mean(axis=(1, 2), dtype=np.float64), maps=maps, reconstruction=rec_sum / cover[:, None, None])
 
 
 def psnr(mse: np.ndarray, peak: float = 1.0) -> np.ndarray:
