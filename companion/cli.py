@@ -23,6 +23,17 @@ def _write_json(data: object, path: Path) -> None:
     path.write_text(json.dumps(data, indent=2) + "\n")
 
 
+def _size(text: str) -> tuple[int, int]:
+    """argparse type for a frame size written HxW, e.g. 64x96."""
+    try:
+        h, w = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a frame size HxW of two whole numbers, e.g. 64x96") from None
+    if h <= 0 or w <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: height and width must be positive")
+    return h, w
+
+
 def _add_inspect(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("inspect", help="list clips, junk, corrupt frames and labels of a UCSD-layout dataset")
     p.add_argument("root", type=Path, help="extracted tarball folder, UCSD_Anomaly_Dataset.v1p2/, UCSDped1/ or its Test/")
@@ -49,7 +60,7 @@ def _add_synth(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--train-clips", type=int, default=None, help="number of Train clips")
     p.add_argument("--test-clips", type=int, default=None, help="number of Test clips")
     p.add_argument("--frames", type=int, default=None, help="frames per clip")
-    p.add_argument("--size", default=None, help="frame size HxW, e.g. 158x238")
+    p.add_argument("--size", type=_size, default=None, help="frame size HxW, e.g. 158x238")
 
     def run(args: argparse.Namespace) -> int:
         from companion.synth import SynthConfig, generate
@@ -60,8 +71,7 @@ def _add_synth(sub: argparse._SubParsersAction) -> None:
             if v is not None
         }
         if args.size:
-            h, w = (int(v) for v in args.size.lower().split("x"))
-            overrides.update(height=h, width=w)
+            overrides.update(height=args.size[0], width=args.size[1])
         root = generate(args.out, SynthConfig(seed=args.seed, **overrides))
         print(f"wrote {root}")
         return 0
@@ -250,7 +260,7 @@ def _add_baseline(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--clips", default=None, help="Test clips to evaluate, e.g. 9-16 (default: all)")
     p.add_argument("--train-clips", default=None, help="Train clips to fit on (default: all); Test clips when there is no Train split")
     p.add_argument("--dataset", default="ped1", help="ped1 (default), ped2 or synth, when several are present")
-    p.add_argument("--size", default=None, help="resize frames to HxW, e.g. 128x128 (default: full size)")
+    p.add_argument("--size", type=_size, default=None, help="resize frames to HxW, e.g. 128x128 (default: full size)")
     p.add_argument(
         "--normalize", default="none", choices=["train", "video", "none"],
         help="none (default), train (z-scores with the training frames' statistics) or video (per-video min-max: "
@@ -264,17 +274,9 @@ def _add_baseline(sub: argparse._SubParsersAction) -> None:
         from companion.baselines import score_baseline
 
         _refuse_existing(args.json, args.scores)
-        size = None
-        if args.size:
-            try:
-                size = tuple(int(v) for v in args.size.lower().split("x"))
-            except ValueError:
-                size = ()
-            if len(size) != 2:
-                raise CompanionError(f"--size {args.size!r} is not HxW, e.g. 128x128")
         scored = score_baseline(
             args.method, args.root, clips=args.clips, train_clips=args.train_clips, dataset=args.dataset,
-            size=size, normalize=args.normalize, smooth_window=args.smooth,
+            size=args.size, normalize=args.normalize, smooth_window=args.smooth,
         )  # fmt: skip
         _report_scores(scored, args, {"method": args.method, "size": args.size, "smooth": args.smooth})
         return 0

@@ -205,3 +205,11 @@ def test_course_data_switch(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> 
     assert course_data() == (tmp_path, "ped2")
     monkeypatch.delenv("COURSE_DATASET")
     assert course_data() == (tmp_path, "ped1")
+
+
+def test_cli_rejects_a_malformed_size(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["synth", str(tmp_path / "out"), "--size", "158by238"])
+    assert exit_info.value.code == 2
+    assert "'158by238' is not a frame size HxW" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
