@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+import cv2
 import numpy as np
 
 from companion.cache import load_clip
@@ -48,6 +49,31 @@ def motion_energy(frames: np.ndarray) -> np.ndarray:
         raise CompanionError(f"motion energy needs at least 2 frames, the clip has {len(x)}")
     energy = np.abs(np.diff(x, axis=0)).mean(axis=(1, 2), dtype=np.float64)
     return np.concatenate([energy[:1], energy])
+
+
+def flow_magnitude(frames: np.ndarray) -> np.ndarray:
+    """Dense optical-flow speed per pixel, (T, H, W) in pixels per frame (OpenCV's Farneback).
+
+    Flow from frame t - 1 to frame t; the first frame gets the second frame's map, so every
+    frame has one. Introduced in notebook 05.
+    """
+    x = np.asarray(frames)
+    if x.ndim != 3 or len(x) < 2:
+        raise CompanionError(f"optical flow needs frames (T, H, W) with T >= 2, got shape {x.shape}")
+    grey = x if x.dtype == np.uint8 else np.clip(np.rint(x * 255.0), 0, 255).astype(np.uint8)
+    speeds = [
+        np.linalg.norm(cv2.calcOpticalFlowFarneback(a, b, None, 0.5, 3, 9, 3, 5, 1.1, 0), axis=2)
+        for a, b in zip(grey[:-1], grey[1:])
+    ]
+    return np.stack(speeds[:1] + speeds).astype(np.float32)
+
+
+def flow_energy(frames: np.ndarray) -> np.ndarray:
+    """Mean optical-flow speed per frame (pixels per frame): motion energy that knows speed.
+
+    Introduced in notebook 05.
+    """
+    return flow_magnitude(frames).mean(axis=(1, 2), dtype=np.float64)
 
 
 @dataclass(frozen=True)
@@ -118,7 +144,11 @@ def background_scores(
 BASELINES: dict[str, str] = {
     "motion": "frame-difference motion energy (mean |I_t - I_(t-1)|; no training)",
     "background": "per-pixel Gaussian background model (99th percentile of |z| per frame)",
+    "flow": "optical-flow energy (mean Farneback flow speed per frame; no training)",
+    "flow-background": "per-pixel Gaussian model of optical-flow speed (99th percentile of |z| per frame)",
 }
+#: Smallest per-pixel std of the flow-speed model, in pixels per frame (never-moving pixels).
+FLOW_MIN_STD = 0.05
 
 
 def training_frames(ds: UCSDDataset, train_clips: str | None, size: tuple[int, int] | None) -> tuple[dict, str]:
@@ -151,11 +181,12 @@ def training_frames(ds: UCSDDataset, train_clips: str | None, size: tuple[int, i
 def _role(method: str, trained: bool) -> str:
     if not trained:
         return ""
-    return " (fitted the model, gave the training scores)" if method == "background" else " (gave the training scores only)"
+    fitted = method in ("background", "flow-background")
+    return " (fitted the model, gave the training scores)" if fitted else " (gave the training scores only)"
 
 
 def score_baseline(
-    method: Literal["motion", "background"],
+    method: Literal["motion", "background", "flow", "flow-background"],
     root: str | Path,
     clips: str | None = None,
     train_clips: str | None = None,
@@ -164,25 +195,27 @@ def score_baseline(
     normalize: Normalization = "none",
     smooth_window: int = 0,
 ) -> ScoredClips:
-    """Score every frame of the chosen labelled Test clips with a baseline (``motion`` or ``background``).
+    """Score every frame of the chosen labelled Test clips with a baseline (see :data:`BASELINES`).
 
-    Training frames (see :func:`training_frames`) fit the background model and give both
-    baselines their training scores for thresholds and ``normalize="train"``. Introduced in notebook 05.
+    Training frames (see :func:`training_frames`) fit the Gaussian models and give every
+    baseline its training scores for thresholds and ``normalize="train"``. Introduced in notebook 05.
     """
     if method not in BASELINES:
         raise CompanionError(f"unknown baseline {method!r}; choose one of {', '.join(BASELINES)}")
     ds = open_dataset(root, dataset=dataset)
     chosen = labelled_clips(ds, clips)
     train, trained = training_frames(ds, train_clips, size)
-    if method == "background":
+    if method in ("background", "flow-background"):
         if not train:
-            raise CompanionError(f"the background model needs training frames: {trained}. Pass --train-clips (e.g. 1-4)")
-        model = fit_background(loaded.frames[keep] for loaded, keep in train.values())
+            raise CompanionError(f"the {method} model needs training frames: {trained}. Pass --train-clips (e.g. 1-4)")
+        maps = (lambda f: f) if method == "background" else flow_magnitude
+        min_std = 1.0 / 255.0 if method == "background" else FLOW_MIN_STD
+        model = fit_background((maps(loaded.frames)[keep] for loaded, keep in train.values()), min_std=min_std)
 
         def score(frames: np.ndarray) -> np.ndarray:
-            return background_scores(model, frames)
+            return background_scores(model, maps(frames))
     else:
-        score = motion_energy
+        score = motion_energy if method == "motion" else flow_energy
     test_raw, labels, numbers, repaired = {}, {}, {}, {}
     for clip in chosen:
         loaded = load_clip(clip, size=size)

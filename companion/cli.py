@@ -251,11 +251,15 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
 def _add_baseline(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "baseline",
-        help="score every frame of Test clips with a baseline (motion energy or a background model)",
+        help="score every frame of Test clips with a baseline (motion or flow energy, or a per-pixel Gaussian model)",
         description="The background model fits on the Train split, or, when there is none (the real sample), "
         "on the ground-truth-normal frames of --train-clips (NOT the paper protocol; said in the output).",
     )
-    p.add_argument("method", choices=["motion", "background"])
+    p.add_argument(
+        "method", choices=["motion", "background", "flow", "flow-background"],
+        help="motion: mean |frame difference|; background: per-pixel Gaussian of intensities; flow: mean optical-flow "
+        "speed; flow-background: per-pixel Gaussian of optical-flow speed",
+    )  # fmt: skip
     p.add_argument("root", type=Path, help="dataset folder (as for inspect)")
     p.add_argument("--clips", default=None, help="Test clips to evaluate, e.g. 9-16 (default: all)")
     p.add_argument("--train-clips", default=None, help="Train clips to fit on (default: all); Test clips when there is no Train split")

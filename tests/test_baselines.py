@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from companion.baselines import background_scores, background_zmaps, fit_background, motion_energy
+from companion.baselines import (
+    background_scores,
+    background_zmaps,
+    fit_background,
+    flow_energy,
+    flow_magnitude,
+    motion_energy,
+)
 from companion.errors import CompanionError
 
 
@@ -69,7 +76,7 @@ def test_cli_baselines_on_synthetic_data(synth_root, tmp_path) -> None:
     from companion.layout import open_dataset
 
     n_frames = sum(len(c.frames) for c in open_dataset(synth_root, "synth").select("test"))
-    for method in ("motion", "background"):
+    for method in ("motion", "background", "flow", "flow-background"):
         js, sc = tmp_path / f"{method}.json", tmp_path / f"{method}.csv"
         assert main(["baseline", method, str(synth_root), "--dataset", "synth", "--json", str(js), "--scores", str(sc)]) == 0
         report = json.loads(js.read_text())
@@ -104,3 +111,20 @@ def test_conv_autoencoder_ablation_reuses_train(synth_root, tmp_path) -> None:
     assert not any(isinstance(m, ConvLSTMCell) for m in model.modules())  # the checkpoint rebuilds the 2D model
     scored = score_checkpoint(tmp_path / "ae2d", synth_root, progress=False)
     assert sum(len(s) for s in scored.scores.values()) == sum(len(y) for y in scored.labels.values())
+
+
+def test_flow_measures_the_speed_of_a_moving_blob() -> None:
+    """A Gaussian blob moving 1 vs 3 pixels per frame: Farneback flow speed at its centre says so."""
+    yy, xx = np.mgrid[0:48, 0:64]
+
+    def clip(speed: int) -> np.ndarray:
+        blobs = [150 * np.exp(-((yy - 24) ** 2 + (xx - (12 + speed * t)) ** 2) / 32.0) for t in range(6)]
+        return (60 + np.stack(blobs)).astype(np.uint8)
+
+    slow, fast = flow_magnitude(clip(1)), flow_magnitude(clip(3))
+    assert slow.shape == (6, 48, 64) and np.array_equal(slow[0], slow[1])  # frame 0 takes frame 1's map
+    assert np.median(slow[3, 22:27, 13:18]) == pytest.approx(1.0, abs=0.2)  # centre at x = 15 in frame 3
+    assert np.median(fast[3, 22:27, 19:24]) == pytest.approx(3.0, abs=0.3)  # centre at x = 21
+    assert flow_energy(clip(3)).mean() > 2 * flow_energy(clip(1)).mean()
+    with pytest.raises(CompanionError, match="T >= 2"):
+        flow_magnitude(clip(1)[:1])
