@@ -196,80 +196,20 @@ def score_checkpoint_regions(
     ``score_checkpoint`` does. Returns a :class:`companion.scoring.ScoredClips` whose protocol
     says all of this. Introduced in notebook 05.
     """
-    from companion.cache import load_clip
-    from companion.layout import open_dataset
-    from companion.scoring import (
-        ScoredClips,
-        describe_scores,
-        labelled_clips,
-        overlap_warning,
-        postprocess,
-        reconstruction_errors,
-        uses_test_information,
-    )
-    from companion.train import load_model
+    from companion.scoring import ScoredClips, describe_scores, postprocess, run_checkpoint, uses_test_information
 
     settings = settings or RegionSettings()
-    run = Path(run)
-    model, ckpt = load_model(run / "checkpoint.pt" if run.is_dir() else run)
-    prep, data = ckpt["preprocessing"], ckpt["data"]
-    size, seq_len, invert = (prep["height"], prep["width"]), int(prep["seq_len"]), bool(prep["max_inversion"])
-    ds = open_dataset(root, dataset=dataset or data["dataset"])
-    train_ds = ds if ds.name == data["dataset"] else open_dataset(root, dataset=data["dataset"])
-    chosen = labelled_clips(ds, clips)
-    on_test = data["train_on"] == "normal-test-frames"
-    split = "Test" if on_test else "Train"
-    by_name = {c.name: c for c in train_ds.clips[split]}
-    missing = [n for n in data["clips"] if n not in by_name]
-    if missing:
-        raise CompanionError(
-            f"the training clips {', '.join(missing)} recorded in {run} are not in {train_ds.root}/{split}: pass the "
-            "ROOT the model was trained on (its training frames give the per-pixel statistics)"
-        )
-
-    def maps_of(clip):
-        loaded = load_clip(clip, size=size)
-        out = reconstruction_errors(model, loaded.frames, seq_len, invert, batch_size, progress, clip.name)
-        return loaded, out.maps
-
-    train_maps = {}
-    for name in data["clips"]:
-        loaded, maps = maps_of(by_name[name])
-        keep = ~loaded.repaired & (~np.asarray(by_name[name].labels, dtype=bool) if on_test else True)
-        train_maps[name] = (maps, keep)
-    stats = pixel_statistics(m[k] for m, k in train_maps.values()) if settings.pixel_norm == "ratio" else None
-    train_raw = {name: (region_scores(m, stats, settings), k) for name, (m, k) in train_maps.items()}
-    test_raw, labels, numbers, repaired = {}, {}, {}, {}
-    for clip in chosen:
-        loaded, maps = maps_of(clip)
-        test_raw[clip.name] = region_scores(maps, stats, settings)
-        labels[clip.name] = np.asarray(clip.labels, dtype=bool)
-        numbers[clip.name] = clip.frame_numbers
-        repaired[clip.name] = clip.frame_numbers[loaded.repaired].tolist()
+    runs = run_checkpoint(run, root, lambda e: e.maps, clips, dataset, batch_size, progress)
+    stats = pixel_statistics(m[k] for m, k in runs.train.values()) if settings.pixel_norm == "ratio" else None
+    train_raw = {name: (region_scores(m, stats, settings), k) for name, (m, k) in runs.train.items()}
+    test_raw = {name: region_scores(m, stats, settings) for name, m in runs.test.items()}
     scores, train_scores = postprocess(test_raw, train_raw, normalize, smooth_window)  # type: ignore[arg-type]
-    trained = (
-        f"the ground-truth-normal frames of {train_ds.name} Test clips {', '.join(data['clips'])} (NOT the paper protocol)"
-        if on_test
-        else f"the {len(data['clips'])} Train clips of {train_ds.name} (the paper protocol)"
-    )
-    target = ckpt["model_config"].get("target", "reconstruct")
+    target = runs.checkpoint["model_config"].get("target", "reconstruct")
     errors = "next-frame prediction errors" if target == "next" else "reconstruction errors"
-    names = [c.name for c in chosen]
-    overlap = overlap_warning(names, data["clips"] if on_test else [])
-    test_info = uses_test_information(normalize) or bool(overlap)  # type: ignore[arg-type]
-    protocol = " ".join(
-        part
-        for part in (
-            overlap,
-            f"Model {run.name} trained on {trained}.",
-            f"Scores: {errors}; {describe_regions(settings)}"
-            + (", the per-pixel means from the same training frames" if settings.pixel_norm == "ratio" else "")
-            + f"; {describe_scores(normalize, None, smooth_window)}.",
-            f"Evaluated on every frame of {len(names)} {ds.name} Test clip(s) ({', '.join(names)}).",
-            f"Uses test-set information: {'YES' if test_info else 'no'}"
-            + (" (training frames of the evaluated clips were chosen with their ground truth)" if overlap else "")
-            + ".",
-        )
-        if part
+    how = (
+        f"{errors}; {describe_regions(settings)}"
+        + (", the per-pixel means from the same training frames" if settings.pixel_norm == "ratio" else "")
+        + f"; {describe_scores(normalize, None, smooth_window)}"
     )
-    return ScoredClips(labels, scores, numbers, repaired, train_scores, normalize, test_info, protocol)
+    protocol, test_info = runs.protocol(how, normalize, uses_test_information(normalize))  # type: ignore[arg-type]
+    return ScoredClips(runs.labels, scores, runs.frame_numbers, runs.repaired, train_scores, normalize, test_info, protocol)

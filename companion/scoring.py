@@ -10,6 +10,7 @@ Convention used throughout the course: a *score* is higher for more anomalous fr
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -346,6 +347,106 @@ def describe_scores(normalize: str, kind: str | None = None, smooth_window: int 
     return "; ".join(parts)
 
 
+@dataclass(frozen=True)
+class RunOutputs:
+    """A checkpoint's model run over its own training clips and over the evaluated clips.
+
+    ``train`` maps each training clip to ``(output, keep)``, ``keep`` marking its normal,
+    unrepaired frames; ``test`` maps each evaluated clip to its output; ``output`` is what the
+    caller's ``reduce`` made of the clip's :class:`ClipErrors`. ``trained`` says which frames
+    trained the model. Introduced in notebook 05.
+    """
+
+    run: Path
+    checkpoint: dict
+    dataset: str
+    train: dict[str, tuple[np.ndarray, np.ndarray]]
+    test: dict[str, np.ndarray]
+    labels: dict[str, np.ndarray]
+    frame_numbers: dict[str, np.ndarray]
+    repaired: dict[str, list[int]]
+    trained: str
+
+    def protocol(self, scores: str, normalize: str, test_information: bool) -> tuple[str, bool]:
+        """The protocol sentence of these outputs scored as ``scores``, and whether test information was used."""
+        names = list(self.test)
+        on_test = self.checkpoint["data"]["train_on"] == "normal-test-frames"
+        overlap = overlap_warning(names, list(self.train) if on_test else [])
+        test_info = test_information or bool(overlap)
+        text = " ".join(
+            part
+            for part in (
+                overlap,
+                f"Model {self.run.name} trained on {self.trained}.",
+                f"Scores: {scores}.",
+                f"Evaluated on every frame of {len(names)} {self.dataset} Test clip(s) ({', '.join(names)}).",
+                f"Uses test-set information: {'YES' if test_info else 'no'}"
+                + (" (training frames of the evaluated clips were chosen with their ground truth)" if overlap else "")
+                + ".",
+            )
+            if part
+        )
+        return text, test_info
+
+
+def run_checkpoint(
+    run: str | Path,
+    root: str | Path,
+    reduce: Callable[[ClipErrors], np.ndarray],
+    clips: str | None = None,
+    dataset: str | None = None,
+    batch_size: int = 8,
+    progress: bool = True,
+) -> RunOutputs:
+    """Run the model in ``run`` over every frame of its training clips and of the chosen Test clips.
+
+    The model and its preprocessing (size, max-inversion, window) come from ``RUN/checkpoint.pt``
+    (:func:`companion.train.load_model`); the training clips are those the checkpoint records
+    (its Train clips; for ``train_on="normal-test-frames"`` its training Test clips), found under
+    ``root``. Introduced in notebook 05.
+    """
+    from companion.train import load_model
+
+    run = Path(run)
+    model, ckpt = load_model(run / "checkpoint.pt" if run.is_dir() else run)
+    prep, data = ckpt["preprocessing"], ckpt["data"]
+    size, seq_len, invert = (prep["height"], prep["width"]), int(prep["seq_len"]), bool(prep["max_inversion"])
+    ds = open_dataset(root, dataset=dataset or data["dataset"])
+    train_ds = ds if ds.name == data["dataset"] else open_dataset(root, dataset=data["dataset"])
+    chosen = labelled_clips(ds, clips)
+    on_test = data["train_on"] == "normal-test-frames"
+    split = "Test" if on_test else "Train"
+    by_name = {c.name: c for c in train_ds.clips[split]}
+    missing = [n for n in data["clips"] if n not in by_name]
+    if missing:
+        raise CompanionError(
+            f"the training clips {', '.join(missing)} recorded in {run} are not in {train_ds.root}/{split}: pass the "
+            "ROOT the model was trained on (its training frames give the training statistics and thresholds)"
+        )
+
+    def output(clip: Clip) -> tuple[LoadedClip, np.ndarray]:
+        loaded = load_clip(clip, size=size)
+        return loaded, reduce(reconstruction_errors(model, loaded.frames, seq_len, invert, batch_size, progress, clip.name))
+
+    train = {}
+    for name in data["clips"]:
+        loaded, out = output(by_name[name])
+        keep = ~loaded.repaired & (~np.asarray(by_name[name].labels, dtype=bool) if on_test else True)
+        train[name] = (out, keep)
+    test, labels, numbers, repaired = {}, {}, {}, {}
+    for clip in chosen:
+        loaded, test[clip.name] = output(clip)
+        labels[clip.name] = np.asarray(clip.labels, dtype=bool)
+        numbers[clip.name] = clip.frame_numbers
+        repaired[clip.name] = clip.frame_numbers[loaded.repaired].tolist()
+    trained = (
+        f"the ground-truth-normal frames of {train_ds.name} Test clips {', '.join(data['clips'])} (NOT the paper protocol)"
+        if on_test
+        else f"the {len(data['clips'])} Train clips of {train_ds.name} (the paper protocol)"
+    )
+    return RunOutputs(run, ckpt, ds.name, train, test, labels, numbers, repaired, trained)
+
+
 def score_checkpoint(
     run: str | Path,
     root: str | Path,
@@ -359,67 +460,13 @@ def score_checkpoint(
 ) -> ScoredClips:
     """Score every frame of the chosen labelled Test clips with the model in ``run``.
 
-    The model and its preprocessing (size, max-inversion, window) come from ``RUN/checkpoint.pt``
-    (:func:`companion.train.load_model`); the training statistics come from the training data the
-    checkpoint records (its Train clips; for ``train_on="normal-test-frames"`` the normal frames
-    of its training Test clips), found under ``root``. Repaired frames are scored and listed,
-    and left out of the training statistics. Introduced in notebook 05.
+    The training statistics come from the training data the checkpoint records (see
+    :func:`run_checkpoint`). Repaired frames are scored and listed, and left out of the
+    training statistics. Introduced in notebook 05.
     """
-    from companion.train import load_model
-
-    run = Path(run)
-    model, ckpt = load_model(run / "checkpoint.pt" if run.is_dir() else run)
-    prep, data = ckpt["preprocessing"], ckpt["data"]
-    size, seq_len, invert = (prep["height"], prep["width"]), int(prep["seq_len"]), bool(prep["max_inversion"])
-    ds = open_dataset(root, dataset=dataset or data["dataset"])
-    train_ds = ds if ds.name == data["dataset"] else open_dataset(root, dataset=data["dataset"])
-    chosen = labelled_clips(ds, clips)
-
-    def errors(clip: Clip) -> tuple[LoadedClip, np.ndarray]:
-        loaded = load_clip(clip, size=size)
-        out = reconstruction_errors(model, loaded.frames, seq_len, invert, batch_size, progress, clip.name)
-        return loaded, frame_scores(out.errors, kind)
-
-    test_raw, labels, numbers, repaired = {}, {}, {}, {}
-    for clip in chosen:
-        loaded, test_raw[clip.name] = errors(clip)
-        labels[clip.name] = np.asarray(clip.labels, dtype=bool)
-        numbers[clip.name] = clip.frame_numbers
-        repaired[clip.name] = clip.frame_numbers[loaded.repaired].tolist()
-    on_test = data["train_on"] == "normal-test-frames"
-    split = "Test" if on_test else "Train"
-    by_name = {c.name: c for c in train_ds.clips[split]}
-    missing = [n for n in data["clips"] if n not in by_name]
-    if missing:
-        raise CompanionError(
-            f"the training clips {', '.join(missing)} recorded in {run} are not in {train_ds.root}/{split}: pass the "
-            "ROOT the model was trained on (its training frames give the training statistics and thresholds)"
-        )
-    train_raw = {}
-    for name in data["clips"]:
-        loaded, s = errors(by_name[name])
-        keep = ~loaded.repaired & (~np.asarray(by_name[name].labels, dtype=bool) if on_test else True)
-        train_raw[name] = (s, keep)
-    scores, train_scores = postprocess(test_raw, train_raw, normalize, smooth_window)
-    trained = (
-        f"the ground-truth-normal frames of {train_ds.name} Test clips {', '.join(data['clips'])} (NOT the paper protocol)"
-        if on_test
-        else f"the {len(data['clips'])} Train clips of {train_ds.name} (the paper protocol)"
+    runs = run_checkpoint(run, root, lambda e: frame_scores(e.errors, kind), clips, dataset, batch_size, progress)
+    scores, train_scores = postprocess(runs.test, runs.train, normalize, smooth_window)
+    protocol, test_info = runs.protocol(
+        describe_scores(normalize, kind, smooth_window), normalize, uses_test_information(normalize, kind)
     )
-    chosen_names = [c.name for c in chosen]
-    overlap = overlap_warning(chosen_names, data["clips"] if on_test else [])
-    test_info = uses_test_information(normalize, kind) or bool(overlap)
-    protocol = " ".join(
-        part
-        for part in (
-            overlap,
-            f"Model {run.name} trained on {trained}.",
-            f"Scores: {describe_scores(normalize, kind, smooth_window)}.",
-            f"Evaluated on every frame of {len(chosen_names)} {ds.name} Test clip(s) ({', '.join(chosen_names)}).",
-            f"Uses test-set information: {'YES' if test_info else 'no'}"
-            + (" (training frames of the evaluated clips were chosen with their ground truth)" if overlap else "")
-            + ".",
-        )
-        if part
-    )
-    return ScoredClips(labels, scores, numbers, repaired, train_scores, normalize, test_info, protocol)
+    return ScoredClips(runs.labels, scores, runs.frame_numbers, runs.repaired, train_scores, normalize, test_info, protocol)
