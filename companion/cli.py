@@ -161,6 +161,8 @@ def _report_scores(scored: ScoredClips, args: argparse.Namespace, extra: dict) -
         "protocol": scored.protocol,
         "repaired_frames": {k: v for k, v in scored.repaired.items() if v},
     }
+    if scored.protocol.startswith("WARNING"):  # overlapping clips: say it where it cannot be missed
+        print(scored.protocol.split(";")[0], file=sys.stderr)
     print(scored.protocol)
     macro = "n/a" if report["auc_macro"] is None else f"{report['auc_macro']:.4f}"
     print(
@@ -232,16 +234,12 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
             )  # fmt: skip
             extra = {"run": str(args.run_dir), "score": "region", "region": args.region, "pixel_norm": args.pixel_norm,
                      "floor": args.floor, "smooth": args.smooth}  # fmt: skip
-            if scored.protocol.startswith("WARNING"):
-                print(scored.protocol.split(";")[0], file=sys.stderr)
             _report_scores(scored, args, extra)
             return 0
         scored = score_checkpoint(
             args.run_dir, args.root, clips=args.clips, dataset=args.dataset, normalize=args.normalize, kind=args.score,
             smooth_window=args.smooth, batch_size=args.batch_size, progress=not args.no_progress,
         )  # fmt: skip
-        if scored.protocol.startswith("WARNING"):
-            print(scored.protocol.split(";")[0], file=sys.stderr)
         _report_scores(scored, args, {"run": str(args.run_dir), "score": args.score, "smooth": args.smooth})
         return 0
 

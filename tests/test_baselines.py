@@ -100,6 +100,19 @@ def test_background_without_train_split_fits_on_normal_test_frames(synth_root, t
     assert list(scored.scores) == ["Test002"] and scored.train_scores is not None
 
 
+
+def test_cli_warns_on_stderr_when_evaluated_clips_also_fitted_the_model(synth_root, tmp_path, capsys) -> None:
+    import shutil
+
+    from companion.cli import main
+
+    only_test = tmp_path / "UCSDsynth"
+    shutil.copytree(synth_root / "Test", only_test / "Test")
+    assert main(["baseline", "background", str(only_test), "--clips", "1,2", "--train-clips", "1"]) == 0
+    err = capsys.readouterr().err
+    assert err.startswith("WARNING: evaluated clip(s) Test001 also provided training frames")
+
+
 def test_conv_autoencoder_ablation_reuses_train(synth_root, tmp_path) -> None:
     from companion.baselines import train_conv_autoencoder
     from companion.convlstm import ConvLSTMCell
