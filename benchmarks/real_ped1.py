@@ -91,7 +91,7 @@ RECIPES: dict[str, tuple[str | dict[str, Any], dict[str, Any]]] = {
     "next-residual": ({"target": "next", "residual": True}, {}),  # predict the change: collapses to "copy"
     # reconstruct the frame differences, amplified 4x (pilots on fold 1 with gain 1, and with gain 4 at
     # lr 3e-3 x 20 epochs, collapsed to "output zero", whose error is motion-sq; not run on every fold)
-    "absdiff-g4-lr1e-3-e60": ({"signal": "absdiff", "diff_gain": 4.0}, {"lr": 1e-3, "epochs": 60}),
+    "absdiff-g4-lr1e-3-e60": ({"signal": "absdiff", "signal_gain": 4.0}, {"lr": 1e-3, "epochs": 60}),
 }
 
 #: scoring variants: (label, RegionSettings or None for the plain frame mean, smoothing window)

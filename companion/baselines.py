@@ -51,6 +51,19 @@ def motion_energy(frames: np.ndarray) -> np.ndarray:
     return np.concatenate([energy[:1], energy])
 
 
+def squared_difference(frames: np.ndarray) -> np.ndarray:
+    """Mean squared frame difference per frame: the error of predicting "the next frame equals this one".
+
+    Every next-frame predictor must beat this to have learned anything. The first frame gets
+    the second frame's score. Introduced in notebook 05.
+    """
+    x = _as_float(frames)
+    if len(x) < 2:
+        raise CompanionError(f"the squared frame difference needs at least 2 frames, the clip has {len(x)}")
+    energy = (np.diff(x, axis=0) ** 2).mean(axis=(1, 2), dtype=np.float64)
+    return np.concatenate([energy[:1], energy])
+
+
 def flow_magnitude(frames: np.ndarray) -> np.ndarray:
     """Dense optical-flow speed per pixel, (T, H, W) in pixels per frame (OpenCV's Farneback).
 
@@ -143,6 +156,7 @@ def background_scores(
 
 BASELINES: dict[str, str] = {
     "motion": "frame-difference motion energy (mean |I_t - I_(t-1)|; no training)",
+    "motion-sq": "squared frame difference (mean (I_t - I_(t-1))^2, the error of copying the last frame; no training)",
     "background": "per-pixel Gaussian background model (99th percentile of |z| per frame)",
     "flow": "optical-flow energy (mean Farneback flow speed per frame; no training)",
     "flow-background": "per-pixel Gaussian model of optical-flow speed (99th percentile of |z| per frame)",
@@ -186,7 +200,7 @@ def _role(method: str, trained: bool) -> str:
 
 
 def score_baseline(
-    method: Literal["motion", "background", "flow", "flow-background"],
+    method: Literal["motion", "motion-sq", "background", "flow", "flow-background"],
     root: str | Path,
     clips: str | None = None,
     train_clips: str | None = None,
@@ -215,7 +229,7 @@ def score_baseline(
         def score(frames: np.ndarray) -> np.ndarray:
             return background_scores(model, maps(frames))
     else:
-        score = motion_energy if method == "motion" else flow_energy
+        score = {"motion": motion_energy, "motion-sq": squared_difference, "flow": flow_energy}[method]
     test_raw, labels, numbers, repaired = {}, {}, {}, {}
     for clip in chosen:
         loaded = load_clip(clip, size=size)

@@ -101,7 +101,7 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("root", type=Path, help="dataset folder (as for inspect), e.g. data/synth or ../shared/data/ucsd-ped1-sample")
     p.add_argument("--out", type=Path, required=True, help="run folder; an existing checkpoint there is kept unless --resume")
-    p.add_argument("--config", default=None, help="model configuration: cpu (default), report or keras-readme; "
+    p.add_argument("--config", default=None, help="model configuration: cpu (default), flow-next, report or keras-readme; "
         "or a .json file holding ModelConfig.to_dict()")
     p.add_argument("--epochs", type=int, default=None, help="total epochs of the run (a resumed run trains up to it)")
     p.add_argument("--device", default="auto", help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N or mps")
@@ -210,10 +210,15 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
         "of the error map divided by the training frames' mean error at each pixel (see --pixel-norm)",
     )  # fmt: skip
     p.add_argument(
-        "--pixel-norm", default="ratio", choices=["ratio", "none"],
-        help="with --region: ratio (default) divides each pixel's error by its mean on the normal training frames; none: raw",
+        "--pixel-norm", default="ratio", choices=["ratio", "z", "none"],
+        help="with --region: ratio (default) divides each pixel's error by its mean on the normal training frames; "
+        "z: one-sided z-score against their per-pixel mean and std; none: raw",
     )  # fmt: skip
-    p.add_argument("--floor", type=float, default=0.1, help="with --region ratio: divisor floor, times the mean error map's mean")
+    p.add_argument("--floor", type=float, default=0.1, help="with --region: divisor floor, times the mean (ratio) or std (z) map's mean")
+    p.add_argument(
+        "--percentile", type=float, default=0.0, metavar="P",
+        help="with --region 0: score each frame by the P-th percentile of its (normalised) pixel errors, e.g. 99",
+    )  # fmt: skip
     p.add_argument("--json", type=Path, help="write the metrics as JSON to this (new) file")
     p.add_argument("--scores", type=Path, help="write clip,frame,label,score per frame as CSV to this (new) file")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
@@ -222,18 +227,20 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
         from companion.scoring import score_checkpoint
 
         _refuse_existing(args.json, args.scores)
+        if args.percentile and args.region is None:
+            raise CompanionError("--percentile scores error maps: add --region 0 (and --pixel-norm z or ratio)")
         if args.region is not None:
             from companion.regions import RegionSettings, score_checkpoint_regions
 
             if args.score != "mse":
                 raise CompanionError("--region scores squared-error maps: drop --score (or use --score mse)")
-            settings = RegionSettings(patch=args.region, pixel_norm=args.pixel_norm, floor=args.floor)
+            settings = RegionSettings(patch=args.region, pixel_norm=args.pixel_norm, floor=args.floor, percentile=args.percentile)
             scored = score_checkpoint_regions(
                 args.run_dir, args.root, clips=args.clips, dataset=args.dataset, normalize=args.normalize,
                 settings=settings, smooth_window=args.smooth, batch_size=args.batch_size, progress=not args.no_progress,
             )  # fmt: skip
             extra = {"run": str(args.run_dir), "score": "region", "region": args.region, "pixel_norm": args.pixel_norm,
-                     "floor": args.floor, "smooth": args.smooth}  # fmt: skip
+                     "floor": args.floor, "percentile": args.percentile, "smooth": args.smooth}  # fmt: skip
             _report_scores(scored, args, extra)
             return 0
         scored = score_checkpoint(
@@ -254,8 +261,8 @@ def _add_baseline(sub: argparse._SubParsersAction) -> None:
         "on the ground-truth-normal frames of --train-clips (NOT the paper protocol; said in the output).",
     )
     p.add_argument(
-        "method", choices=["motion", "background", "flow", "flow-background"],
-        help="motion: mean |frame difference|; background: per-pixel Gaussian of intensities; flow: mean optical-flow "
+        "method", choices=["motion", "motion-sq", "background", "flow", "flow-background"],
+        help="motion: mean |frame difference|; motion-sq: mean squared frame difference; background: per-pixel Gaussian of intensities; flow: mean optical-flow "
         "speed; flow-background: per-pixel Gaussian of optical-flow speed",
     )  # fmt: skip
     p.add_argument("root", type=Path, help="dataset folder (as for inspect)")
@@ -286,10 +293,32 @@ def _add_baseline(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run)
 
 
+def _add_combine(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "combine",
+        help="sum the train-normalised per-frame scores of several --scores CSVs (a fixed, unlearned combination)",
+        description="Each CSV comes from `companion evaluate ... --scores` or `companion baseline ... --normalize train "
+        "--scores` on the same clips; scores must be z-scored with their own training statistics (--normalize train).",
+    )
+    p.add_argument("csv", type=Path, nargs="+", help="two or more scores CSVs (clip,frame,label,score)")
+    p.add_argument("--json", type=Path, help="write the metrics as JSON to this (new) file")
+    p.add_argument("--scores", type=Path, help="write the combined clip,frame,label,score as CSV to this (new) file")
+
+    def run(args: argparse.Namespace) -> int:
+        from companion.combine import combine_scores, read_scores
+
+        _refuse_existing(args.json, args.scores)
+        scored = combine_scores({str(path): read_scores(path) for path in args.csv})
+        _report_scores(scored, args, {"combined": [str(p) for p in args.csv]})
+        return 0
+
+    p.set_defaults(run=run)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="companion", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    for add in (_add_inspect, _add_synth, _add_download, _add_train, _add_evaluate, _add_baseline):
+    for add in (_add_inspect, _add_synth, _add_download, _add_train, _add_evaluate, _add_baseline, _add_combine):
         add(sub)
     return parser
 

@@ -34,9 +34,10 @@ ACTIVATIONS = ("relu", "tanh", "none")
 #: autoencoder), or "next": predict frame k + 1 (Liu et al. 2018's future-frame prediction; the
 #: ConvLSTM is causal, so step k has only seen frames up to k). Introduced in notebook 05.
 TARGETS = ("reconstruct", "next")
-#: What the model sees and outputs: the grey "frames", or "absdiff", the frame differences
-#: |x_k - x_(k-1)| (motion-aware input and target; notebook 05). See :func:`model_signal`.
-SIGNALS = ("frames", "absdiff")
+#: What the model sees and outputs: the grey "frames"; "absdiff", the frame differences
+#: |x_k - x_(k-1)|; or "flow", the optical-flow speed of each pixel (motion-aware inputs and
+#: targets; notebook 05). See :func:`model_signal` and :func:`companion.signals.clip_signal`.
+SIGNALS = ("frames", "absdiff", "flow")
 
 
 @dataclass(frozen=True)
@@ -74,12 +75,16 @@ class ModelConfig:
             [-1, 1]) and the prediction is ``clamp(x_k + change, 0, 1)``: copying the last frame is
             free, so the bottleneck spends its capacity on motion, not on redrawing every
             pedestrian (a blurry redraw is an error that grows with the crowd). Notebook 05.
-        signal: "frames" (default) or "absdiff": the model reconstructs the frame differences
+        signal: "frames" (default); "absdiff": the model sees and outputs the frame differences
             |x_k - x_(k-1)| of its window instead of the frames (:func:`model_signal`; the first
-            step takes the second step's difference). Notebook 05.
-        diff_gain: with ``signal="absdiff"``, the differences are multiplied by it and clipped to
-            [0, 1]: moving pedestrians differ by 0.05-0.3 in [0, 1] intensities, too faint for the
-            squared error to teach anything beyond "predict zero". Notebook 05.
+            step takes the second step's difference); "flow": it sees and outputs the optical-flow
+            speed of every pixel, computed once per clip from the frames
+            (:func:`companion.signals.clip_signal`). Notebook 05.
+        signal_gain: with ``signal="absdiff"`` or ``"flow"``, the differences (intensities in
+            [0, 1]) or speeds (pixels per frame) are multiplied by it and clipped to [0, 1]:
+            moving pedestrians differ by 0.05-0.3 in intensity, too faint for the squared error to
+            teach anything beyond "predict zero"; walkers move 1-2 pixels per frame at 64x96, a
+            cyclist 3-4. Notebook 05.
     """
 
     name: str
@@ -99,7 +104,7 @@ class ModelConfig:
     target: str = "reconstruct"
     residual: bool = False
     signal: str = "frames"
-    diff_gain: float = 1.0
+    signal_gain: float = 1.0
 
     def __post_init__(self) -> None:
         # accept lists (from JSON) and store tuples, so that the config stays hashable and frozen
@@ -131,10 +136,10 @@ class ModelConfig:
             raise ConfigMismatchError(f"{where}: next-frame prediction needs seq_len >= 2, got {self.seq_len}")
         if self.signal not in SIGNALS:
             raise ConfigMismatchError(f"{where}: signal must be one of {SIGNALS}, got {self.signal!r}")
-        if self.signal == "absdiff" and self.seq_len < 2:
-            raise ConfigMismatchError(f"{where}: signal='absdiff' needs seq_len >= 2, got {self.seq_len}")
-        if not (isinstance(self.diff_gain, (int, float)) and self.diff_gain > 0):
-            raise ConfigMismatchError(f"{where}: diff_gain must be a positive number, got {self.diff_gain!r}")
+        if self.signal != "frames" and self.seq_len < 2:
+            raise ConfigMismatchError(f"{where}: signal={self.signal!r} needs seq_len >= 2, got {self.seq_len}")
+        if not (isinstance(self.signal_gain, (int, float)) and self.signal_gain > 0):
+            raise ConfigMismatchError(f"{where}: signal_gain must be a positive number, got {self.signal_gain!r}")
         if self.residual and self.target != "next":
             raise ConfigMismatchError(
                 f"{where}: residual=True needs target='next' (a residual reconstruction would just copy its input)"
@@ -202,6 +207,19 @@ CONFIGS: dict[str, ModelConfig] = {
             encoder_stages=((16, 3, 2), (32, 3, 2), (32, 3, 2)),
             convlstm_hidden=(32,),
         ),
+        # The course's recipe for real footage (notebook 05): the cpu model predicting the next
+        # frame of optical-flow speed (x 0.25, clipped: 4 pixels/frame and faster read as 1).
+        ModelConfig(
+            name="flow-next",
+            seq_len=8,
+            height=64,
+            width=96,
+            encoder_stages=((16, 3, 2), (32, 3, 2), (32, 3, 2)),
+            convlstm_hidden=(32,),
+            target="next",
+            signal="flow",
+            signal_gain=0.25,
+        ),
         # The challenge report: T=5 windows of 128x128x1 frames, bottleneck 64 x 16 x 16.
         ModelConfig(
             name="report",
@@ -232,14 +250,16 @@ CONFIGS: dict[str, ModelConfig] = {
 def model_signal(x: Tensor, config: ModelConfig | None) -> Tensor:
     """What a model of ``config`` sees and is trained to output, from frames x (B, T, C, H, W) in [0, 1].
 
-    ``signal="frames"``: x itself. ``"absdiff"``: min(1, diff_gain * |x_k - x_(k-1)|) per step, the
-    first step taking the second's difference (so T is kept). Training and scoring both call it, so the errors are
+    ``signal="frames"``: x itself. ``"absdiff"``: min(1, signal_gain * |x_k - x_(k-1)|) per step, the
+    first step taking the second's difference (so T is kept). ``"flow"``: x itself, because the
+    optical flow needs whole clips and is computed before windowing
+    (:func:`companion.signals.clip_signal`). Training and scoring both call it, so the errors are
     measured in the model's own signal. Introduced in notebook 05.
     """
-    if config is None or getattr(config, "signal", "frames") == "frames":
+    if config is None or getattr(config, "signal", "frames") in ("frames", "flow"):
         return x
     d = (x[:, 1:] - x[:, :-1]).abs()
-    gain = float(getattr(config, "diff_gain", 1.0))
+    gain = float(getattr(config, "signal_gain", 1.0))
     if gain != 1.0:
         d = (d * gain).clamp_(max=1.0)
     return torch.cat([d[:, :1], d], dim=1)

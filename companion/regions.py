@@ -42,19 +42,19 @@ __all__ = [
     "score_checkpoint_regions",
 ]
 
-PixelNorm = Literal["ratio", "none"]
-PIXEL_NORMS: tuple[str, ...] = ("ratio", "none")
+PixelNorm = Literal["ratio", "z", "none"]
+PIXEL_NORMS: tuple[str, ...] = ("ratio", "z", "none")
 
 
 @dataclass(frozen=True)
 class PixelStats:
-    """Mean error per pixel (H, W) over the normal training frames, and how many frames gave it.
-
-    Introduced in notebook 05.
+    """Mean and standard deviation of the error per pixel (H, W) over the normal training frames,
+    and how many frames gave them. Introduced in notebook 05.
     """
 
     mean: np.ndarray
     n_frames: int
+    std: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -62,18 +62,28 @@ class RegionSettings:
     """How error maps become frame scores. Introduced in notebook 05.
 
     ``patch``: side of the square patches in pixels of the model's input (0: the whole frame,
-    i.e. the frame mean); patches slide by ``patch // 2``. ``pixel_norm``: ``"ratio"`` divides
-    each pixel's error by its training mean (floored at ``floor`` times the mean of the whole
-    mean map, so that pixels that never change do not divide by ~0), ``"none"`` keeps raw errors.
+    i.e. the frame mean); patches slide by ``patch // 2``. ``percentile``: instead of patches,
+    score each frame by this percentile of its pixels (99: the 1% most abnormal pixels decide;
+    needs ``patch=0``). ``pixel_norm``: ``"ratio"`` divides each pixel's error by its training
+    mean (floored at ``floor`` times the mean of the whole mean map, so that pixels that never
+    change do not divide by ~0); ``"z"`` is the one-sided z-score ``max(0, (e - mean) / std)``
+    against the same training frames (std floored the same way); ``"none"`` keeps raw errors.
     """
 
     patch: int = 16
     pixel_norm: PixelNorm = "ratio"
     floor: float = 0.1
+    percentile: float = 0.0
 
     def __post_init__(self) -> None:
         if self.patch < 0:
             raise CompanionError(f"the region patch must be >= 0 pixels (0 = whole frame), got {self.patch}")
+        if not 0 <= self.percentile <= 100:
+            raise CompanionError(f"the pixel percentile must be in [0, 100] (0 = off), got {self.percentile}")
+        if self.percentile and self.patch:
+            raise CompanionError(
+                f"choose patches (patch={self.patch}) or a pixel percentile (percentile={self.percentile:g}), not both"
+            )
         if self.pixel_norm not in PIXEL_NORMS:
             raise CompanionError(f"unknown per-pixel normalisation {self.pixel_norm!r}; choose one of {', '.join(PIXEL_NORMS)}")
         if not self.floor > 0:
@@ -81,39 +91,52 @@ class RegionSettings:
 
 
 def pixel_statistics(maps: Iterable[np.ndarray]) -> PixelStats:
-    """Mean error map of normal training frames; each item is error maps (T, H, W) of kept frames.
+    """Mean and std error maps of normal training frames; each item is error maps (T, H, W) of kept frames.
 
     Introduced in notebook 05.
     """
     total: np.ndarray | None = None
+    squares: np.ndarray | None = None
     n = 0
     for m in maps:
         m = np.asarray(m, dtype=np.float64)
         if m.ndim != 3:
             raise CompanionError(f"expected error maps (T, H, W), got shape {m.shape}")
         if total is None:
-            total = np.zeros(m.shape[1:])
+            total, squares = np.zeros(m.shape[1:]), np.zeros(m.shape[1:])
         elif m.shape[1:] != total.shape:
             raise CompanionError(f"error maps of different sizes {m.shape[1:]} and {total.shape}: score them at one size")
         total += m.sum(axis=0)
+        squares += (m**2).sum(axis=0)
         n += len(m)
-    if total is None or n < 1:
+    if total is None or squares is None or n < 1:
         raise CompanionError("per-pixel statistics need the error maps of at least one normal training frame")
-    return PixelStats(mean=(total / n).astype(np.float32), n_frames=n)
+    mean = total / n
+    std = np.sqrt(np.maximum(squares / n - mean**2, 0.0))
+    return PixelStats(mean=mean.astype(np.float32), n_frames=n, std=std.astype(np.float32))
 
 
-def normalize_maps(maps: np.ndarray, stats: PixelStats, floor: float = 0.1) -> np.ndarray:
-    """Error maps (T, H, W) divided by the typical training error at each pixel.
+def _floored(values: np.ndarray, floor: float) -> np.ndarray:
+    level = float(values.mean())
+    return np.maximum(values, floor * level if level > 0 else np.finfo(np.float32).tiny)
 
-    The divisor is ``max(stats.mean, floor * stats.mean.mean())``. A value of 1 means "as wrong as
-    usual here". Introduced in notebook 05.
+
+def normalize_maps(maps: np.ndarray, stats: PixelStats, floor: float = 0.1, how: PixelNorm = "ratio") -> np.ndarray:
+    """Error maps (T, H, W) measured against the typical training error at each pixel.
+
+    ``how="ratio"``: divided by ``max(stats.mean, floor * stats.mean.mean())``; 1 means "as wrong
+    as usual here". ``how="z"``: ``max(0, (maps - stats.mean) / max(stats.std, floor * stats.std.mean()))``,
+    how many of this pixel's usual deviations the error lies above its usual level (a pixel less
+    wrong than usual is not abnormal: 0). Introduced in notebook 05.
     """
     maps = np.asarray(maps, dtype=np.float32)
     if maps.shape[-2:] != stats.mean.shape:
         raise CompanionError(f"error maps of size {maps.shape[-2:]} but the statistics are {stats.mean.shape}")
-    level = float(stats.mean.mean())
-    divisor = np.maximum(stats.mean, floor * level if level > 0 else np.finfo(np.float32).tiny)
-    return maps / divisor
+    if how == "z":
+        return np.maximum((maps - stats.mean) / _floored(stats.std, floor), 0.0)
+    if how != "ratio":
+        raise CompanionError(f"unknown per-pixel normalisation {how!r}; choose ratio or z")
+    return maps / _floored(stats.mean, floor)
 
 
 def patch_max(maps: np.ndarray, patch: int, stride: int | None = None) -> np.ndarray:
@@ -141,25 +164,34 @@ def patch_max(maps: np.ndarray, patch: int, stride: int | None = None) -> np.nda
 
 
 def region_scores(maps: np.ndarray, stats: PixelStats | None, settings: RegionSettings) -> np.ndarray:
-    """Frame scores (T,) from error maps: per-pixel normalisation (when asked), then :func:`patch_max`.
+    """Frame scores (T,) from error maps: per-pixel normalisation (when asked), then :func:`patch_max`
+    or, with ``settings.percentile``, that percentile of each frame's pixels.
 
     Introduced in notebook 05.
     """
-    if settings.pixel_norm == "ratio":
+    if settings.pixel_norm != "none":
         if stats is None:
             raise CompanionError("per-pixel normalisation needs the training statistics: pass pixel_statistics(...)")
-        maps = normalize_maps(maps, stats, settings.floor)
+        maps = normalize_maps(maps, stats, settings.floor, settings.pixel_norm)
+    if settings.percentile:
+        m = np.asarray(maps, dtype=np.float64)
+        return np.percentile(m.reshape(len(m), -1), settings.percentile, axis=1)
     return patch_max(maps, settings.patch)
 
 
 def describe_regions(settings: RegionSettings) -> str:
     """The region scoring in words, for protocol strings. Introduced in notebook 05."""
-    where = "the frame mean" if settings.patch == 0 else f"the maximum over {settings.patch}x{settings.patch}-pixel patches (stride {max(1, settings.patch // 2)}) of the mean"
-    norm = (
-        f"each pixel's squared error divided by its mean over the normal training frames (floor {settings.floor:g} x the map's mean)"
-        if settings.pixel_norm == "ratio"
-        else "raw per-pixel squared errors"
-    )
+    if settings.percentile:
+        where = f"the {settings.percentile:g}th percentile over the pixels"
+    elif settings.patch == 0:
+        where = "the frame mean"
+    else:
+        where = f"the maximum over {settings.patch}x{settings.patch}-pixel patches (stride {max(1, settings.patch // 2)}) of the mean"
+    norm = {
+        "ratio": f"each pixel's squared error divided by its mean over the normal training frames (floor {settings.floor:g} x the map's mean)",
+        "z": f"each pixel's one-sided z-score max(0, (error - mean) / std) against the normal training frames (std floor {settings.floor:g} x the std map's mean)",
+        "none": "raw per-pixel squared errors",
+    }[settings.pixel_norm]
     return f"region score: {where} of {norm}"
 
 
@@ -200,7 +232,7 @@ def score_checkpoint_regions(
 
     settings = settings or RegionSettings()
     runs = run_checkpoint(run, root, lambda e: e.maps, clips, dataset, batch_size, progress)
-    stats = pixel_statistics(m[k] for m, k in runs.train.values()) if settings.pixel_norm == "ratio" else None
+    stats = pixel_statistics(m[k] for m, k in runs.train.values()) if settings.pixel_norm != "none" else None
     train_raw = {name: (region_scores(m, stats, settings), k) for name, (m, k) in runs.train.items()}
     test_raw = {name: region_scores(m, stats, settings) for name, m in runs.test.items()}
     scores, train_scores = postprocess(test_raw, train_raw, normalize, smooth_window)  # type: ignore[arg-type]
@@ -208,7 +240,7 @@ def score_checkpoint_regions(
     errors = "next-frame prediction errors" if target == "next" else "reconstruction errors"
     how = (
         f"{errors}; {describe_regions(settings)}"
-        + (", the per-pixel means from the same training frames" if settings.pixel_norm == "ratio" else "")
+        + (", the per-pixel statistics from the same training frames" if settings.pixel_norm != "none" else "")
         + f"; {describe_scores(normalize, None, smooth_window)}"
     )
     protocol, test_info = runs.protocol(how, normalize, uses_test_information(normalize))  # type: ignore[arg-type]

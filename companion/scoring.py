@@ -110,15 +110,17 @@ def reconstruction_errors(
 
     ``frames`` (T, H, W) are uint8 or floats in [0, 1]; ``invert`` applies the max-inversion the
     model was trained with, and errors are measured against that model input, in the model's own
-    signal (:func:`companion.model.model_signal`). ``model`` maps (B, T, 1, H, W) to the same shape;
+    signal (:func:`companion.signals.clip_signal`, then :func:`companion.model.model_signal`: a
+    flow model's maps and ``reconstruction`` are in flow-speed images). ``model`` maps (B, T, 1, H, W) to the same shape;
     next-frame and frame-difference models (``model.config``) are compared with the frame each
     output step stands for, and the clip's first frame, which none of them predicts, takes the
     second frame's map. Raises ``ClipTooShortError`` when T < ``seq_len``. Introduced in notebook 05.
     """
     from companion.model import model_signal
+    from companion.signals import clip_signal
 
     config = getattr(model, "config", None)
-    frames = np.asarray(frames)
+    frames = clip_signal(np.asarray(frames), config)
     n_frames = len(frames)
     _check_length(n_frames, seq_len, name)
     windows = sliding_windows(frames, seq_len)

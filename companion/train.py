@@ -125,6 +125,7 @@ TRAIN_DEFAULTS: dict[str, TrainSettings] = {
     "report": TrainSettings(epochs=20, batch_size=8, lr=1e-4, stride=1),
     "keras-readme": TrainSettings(epochs=20, batch_size=8, lr=1e-4, stride=1),
     "cpu": TrainSettings(epochs=20, batch_size=8, lr=3e-3, stride=2),
+    "flow-next": TrainSettings(epochs=30, batch_size=8, lr=3e-3, stride=2),
 }
 
 
@@ -609,6 +610,7 @@ def train(
     from companion.cache import load_clip
     from companion.layout import DATASETS, open_dataset
     from companion.model import build_model
+    from companion.signals import clip_signal
 
     dev = pick_device(device, verbose=verbose)  # first: a missing GPU fails before any data is read
     run = Path(out) if out is not None else None
@@ -683,7 +685,13 @@ def train(
     if verbose and train_on == "normal-test-frames":
         print(f"note: {NOT_PAPER_PROTOCOL}.")
     size = (model_config.height, model_config.width)
+    if settings.max_inversion and model_config.signal != "frames":
+        raise ConfigMismatchError(
+            f"max-inversion flips grey levels; it means nothing for the {model_config.signal!r} signal of the "
+            f"{model_config.name!r} config: drop --max-inversion"
+        )
     loaded = [load_clip(c, size=size) for c in chosen]
+    loaded = [dataclasses.replace(c, frames=clip_signal(c.frames, model_config)) for c in loaded]
     train_clips, val_clips = split_validation(loaded, train_on, settings.val_fraction)
     skip_abnormal = train_on == "normal-test-frames"
     train_set = WindowDataset(train_clips, model_config.seq_len, settings.stride, skip_abnormal=skip_abnormal)

@@ -39,7 +39,7 @@ def test_pixel_statistics_refuses_empty_or_mixed_sizes() -> None:
 
 def test_normalize_maps_divides_by_the_typical_error_with_a_floor() -> None:
     mean = np.array([[1.0, 0.0], [2.0, 1.0]], dtype=np.float32)  # map mean 1.0
-    stats = PixelStats(mean=mean, n_frames=10)
+    stats = PixelStats(mean=mean, n_frames=10, std=np.ones_like(mean))
     maps = np.ones((1, 2, 2), dtype=np.float32)
     out = normalize_maps(maps, stats, floor=0.5)
     np.testing.assert_allclose(out[0], [[1.0, 2.0], [0.5, 1.0]])  # the 0 pixel divides by 0.5 * 1.0
@@ -190,7 +190,7 @@ def test_train_accepts_a_json_model_configuration(tmp_path) -> None:
     from companion.model import CONFIGS
     from companion.train import _resolve_config
 
-    cfg = dataclasses.replace(CONFIGS["cpu"], name="cpu-absdiff", signal="absdiff", diff_gain=4.0)
+    cfg = dataclasses.replace(CONFIGS["cpu"], name="cpu-absdiff", signal="absdiff", signal_gain=4.0)
     path = tmp_path / "c.json"
     path.write_text(json.dumps(cfg.to_dict()))
     assert _resolve_config(str(path)) == cfg
@@ -210,12 +210,12 @@ def test_absdiff_signal_is_the_scaled_frame_difference() -> None:
     cfg = dataclasses.replace(CONFIGS["cpu"], signal="absdiff")
     d = model_signal(x, cfg)
     torch.testing.assert_close(d[0, :, 0, 0, 0], torch.tensor([0.1, 0.1, 0.4]))  # step 0 copies step 1
-    d4 = model_signal(x, dataclasses.replace(cfg, diff_gain=4.0))
+    d4 = model_signal(x, dataclasses.replace(cfg, signal_gain=4.0))
     torch.testing.assert_close(d4[0, :, 0, 0, 0], torch.tensor([0.4, 0.4, 1.0]))  # clipped at 1
     with pytest.raises(CompanionError, match="signal"):
-        ModelConfig(name="bad", seq_len=3, height=16, width=16, signal="flow")
-    with pytest.raises(CompanionError, match="diff_gain"):
-        ModelConfig(name="bad", seq_len=3, height=16, width=16, signal="absdiff", diff_gain=0)
+        ModelConfig(name="bad", seq_len=3, height=16, width=16, signal="optical")
+    with pytest.raises(CompanionError, match="signal_gain"):
+        ModelConfig(name="bad", seq_len=3, height=16, width=16, signal="absdiff", signal_gain=0)
 
 
 def test_absdiff_errors_are_measured_in_the_models_signal() -> None:
@@ -226,7 +226,7 @@ def test_absdiff_errors_are_measured_in_the_models_signal() -> None:
     class ZeroModel(torch.nn.Module):
         def __init__(self) -> None:
             super().__init__()
-            self.config = ModelConfig(name="z", seq_len=3, height=8, width=8, signal="absdiff", diff_gain=2.0)
+            self.config = ModelConfig(name="z", seq_len=3, height=8, width=8, signal="absdiff", signal_gain=2.0)
             self.w = torch.nn.Parameter(torch.zeros(1))
 
         def forward(self, x: torch.Tensor) -> torch.Tensor:
