@@ -1,7 +1,8 @@
-"""Real UCSD Ped1 sample: the course's model against frame-difference motion energy (notebook 05).
+"""Real UCSD Ped1 sample: the course's models against motion and optical-flow baselines (notebook 05).
 
 Not a test: a script that trains small models on the real sample (../shared/data/ucsd-ped1-sample),
-prints a table and writes a JSON of every figure.
+prints a table, writes a JSON of every figure (--json) and a compact JSON for the course (--summary,
+benchmarks/results/real_ped1_summary.json, which notebook 05 reads).
 
 Protocol (say it with every number): the sample has 9 Test clips (1-8, 17) and no Train clips. Three
 folds evaluate every clip exactly once; each fold trains on the ground-truth-NORMAL frames of the
@@ -12,73 +13,107 @@ other six clips (NOT the paper protocol: the paper trains on the 34 Train clips)
     fold 2: train 1,3,4,6,7,17 (validation 17), evaluate 2,5,8
     fold 3: train 1,2,4,5,7,8  (validation 8),  evaluate 3,6,17
 
-Every frame of the evaluated clips is scored; AUC "micro" pools the frames of the fold's evaluated
-clips, "macro" averages the per-clip AUCs. "train" normalisation z-scores with the statistics of
-the training clips' normal frames (an affine map common to all clips: micro AUC equals the raw
-scores'); "video" is per-video min-max (the papers' protocol; uses test-set information). Per-pixel
-statistics (the mean error map) come from the training clips' normal frames only. Scoring choices
-(patch size, smoothing) are selected on the VALIDATION clip (stats from the other five training
-clips, AUC over its frames, labels of a training clip) and never on the evaluated clips.
+Every frame of the evaluated clips is scored at 64x96; AUC "micro" pools the frames of the fold's
+evaluated clips, "macro" averages the per-clip AUCs; the tables give the mean of the 3 folds' AUCs.
+"train" normalisation z-scores with the statistics of the training clips' normal frames (an affine
+map common to all clips: micro AUC equals the raw scores'); "video" is per-video min-max (the papers'
+protocol; uses test-set information). Per-pixel statistics (mean/std error maps) and the baselines'
+Gaussian models come from the training clips' normal frames only. A combination ("mean+zp99",
+"motion-sq+flow-background", ...) is the fixed, unlearned sum of scores each z-scored with its own
+training statistics (``companion combine``); its "video" figure is the per-video min-max of the sum.
+Scoring choices (patch size, smoothing, combinations) can be selected on the VALIDATION clip (stats
+from the other five training clips, AUC over its frames, labels of a training clip), never on the
+evaluated clips: the "val-pick" rows.
 
-Findings of the first run (2026-11; mean of the 3 folds, micro/macro AUC, train-statistics
-normalisation; the JSON holds every fold and every scoring variant):
+Findings (measured 2026-11-21 on 2 CPU cores; mean of the 3 folds; micro / macro AUC with training-
+statistics normalisation, then each fold's micro; the JSON holds every variant and video figures):
 
-    motion energy (mean |diff|, the issue's baseline)       0.812 / 0.794
-    motion-sq (mean squared diff = "copy the last frame")   0.848 / 0.834
-    plain (cpu config, reconstruct, 20 epochs)              0.711 / 0.715
-    next (predict the next frame, 20 epochs)                0.703 / 0.708
-    next-residual (predict the change)                      0.848 / 0.834  <- learned nothing: IS motion-sq
-    absdiff-g4-lr1e-3-e60 (reconstruct 4x|diff|, 60 ep.)    0.836 / 0.826  <- beats motion, not motion-sq
-    per-pixel ratio / patch-max scoring: worse than the frame mean for every model and baseline.
-No learned model beat the squared frame difference; the goal (a model >= 0.85 that clearly beats
-motion energy) is NOT met by these recipes.
+    motion energy (mean |diff|, the issue's baseline)        0.812 / 0.794   0.716 0.864 0.856
+    motion-sq (mean squared diff = "copy the last frame")    0.848 / 0.834   0.769 0.902 0.872
+    flow energy (mean Farneback speed)                       0.846 / 0.845   0.761 0.931 0.844
+    flow-background (per-pixel Gaussian of speed, p99 |z|)   0.829 / 0.837   0.778 0.918 0.792
+    motion-sq + flow-background (fixed sum, no learning)     0.891 / 0.886   0.785 0.944 0.945
+    plain (cpu config, reconstruct, 20 epochs), frame mean   0.711 / 0.715   0.818 0.540 0.776
+    next (predict the next frame, 20 epochs), frame mean     0.703 / 0.708   0.779 0.542 0.788
+    absdiff-g4-lr1e-3-e60 (reconstruct 4x|diff|), frame mean 0.836 / 0.826   0.750 0.892 0.868
+    flow-next (next flow-speed image, 30 ep.), frame mean    0.839 / 0.824   0.765 0.931 0.819
+    flow-next, z p99 (per-pixel z, 99th percentile)          0.837 / 0.841   0.788 0.932 0.792
+    flow-next, mean + z p99 (model only)                     0.860 / 0.850   0.793 0.947 0.840
+    flow-next, mean + z p99 + motion-sq                      0.890 / 0.887   0.797 0.958 0.916
+    (flow-next seeds 0, 1, 2: mean + z p99 micro 0.860-0.861, + motion-sq 0.890-0.891, frame mean 0.839-0.840)
+
+flow-next scored by mean + z p99 is the first model above 0.85 micro (+0.048 over motion energy,
++0.012 over motion-sq, +0.014 over flow energy), but not in every fold: in fold 3 (0.840) it loses to
+motion energy (0.856) and motion-sq (0.872). Adding motion-sq gives 0.890, no better than the
+unlearned motion-sq + flow-background sum (0.891): the learned part adds nothing measurable over
+non-learned flow and motion baselines yet. The validation clip does not single out mean + z p99
+(its validation AUCs saturate at 0.95-0.98; the val-pick for flow-next is the 9-frame-smoothed frame
+mean, 0.843); mean + z p99 is the package's fixed recipe, not a choice of this script. Per-video
+min-max lowers every micro AUC (0.69-0.77; fold 3 is the worst) and leaves macro unchanged.
+Training is deterministic: the same seed on this CPU gives bit-identical weights (script, CLI).
 
 Each number can be reproduced from the command line (ROOT=../shared/data/ucsd-ped1-sample; the
-clips of each fold as above; WORK/configs/NAME.json are written by this script)::
+clips of each fold as above; WORK/configs/NAME.json are written by this script; the summary JSON
+holds every row's fold-1 commands)::
 
     # the issue's model ("plain"), fold 1
     companion train $ROOT --out WORK/plain_f1 --config cpu --train-on normal-test-frames --clips 2,3,5,6,8,17
     companion evaluate WORK/plain_f1 $ROOT --clips 1,4,7 --normalize train     # frame mean (micro, macro)
     companion evaluate WORK/plain_f1 $ROOT --clips 1,4,7 --normalize video     # the papers' protocol
     companion evaluate WORK/plain_f1 $ROOT --clips 1,4,7 --region 16 --smooth 9   # per-pixel ratio + 16x16 patch max
-    companion evaluate WORK/plain_f1 $ROOT --clips 1,4,7 --region 16 --pixel-norm none   # raw patch max
     # next-frame prediction, and the other recipes (their exact commands are in the JSON's "command")
     companion train $ROOT --out WORK/next_f1 --config cpu --target next --train-on normal-test-frames --clips 2,3,5,6,8,17
     companion train $ROOT --out WORK/absdiff-g4-lr1e-3-e60_f1 --config WORK/configs/absdiff-g4-lr1e-3-e60.json \
         --lr 0.001 --stride 2 --epochs 60 --batch-size 8 --train-on normal-test-frames --clips 2,3,5,6,8,17
-    # the baseline on the same frames
+    # flow-next (seeds 1, 2: --seed 1 --out WORK/flow-next-s1_f1, ...), its scores and their combinations
+    companion train $ROOT --out WORK/flow-next_f1 --config flow-next --seed 0 --train-on normal-test-frames --clips 2,3,5,6,8,17
+    companion evaluate WORK/flow-next_f1 $ROOT --clips 1,4,7 --scores mean.csv               # frame mean
+    companion evaluate WORK/flow-next_f1 $ROOT --clips 1,4,7 --region 0 --pixel-norm z --percentile 99 --scores zp99.csv
+    companion baseline motion-sq $ROOT --clips 1,4,7 --train-clips 2,3,5,6,8,17 --size 64x96 --normalize train --scores msq.csv
+    companion combine mean.csv zp99.csv                 # flow-next mean + z p99
+    companion combine mean.csv zp99.csv msq.csv         # flow-next mean + z p99 + motion-sq
+    # the baselines on the same frames (motion, motion-sq, flow, flow-background; --normalize video too)
     companion baseline motion $ROOT --clips 1,4,7 --train-clips 2,3,5,6,8,17 --size 64x96 --normalize train
+    companion baseline flow-background $ROOT --clips 1,4,7 --train-clips 2,3,5,6,8,17 --size 64x96 --normalize train --scores fb.csv
+    companion combine msq.csv fb.csv                    # motion-sq + flow-background
+Fold 1 checked: these commands give the script's figures (flow-next frame mean 0.7653 / 0.7613, z p99
+0.7879 / 0.7472, mean + z p99 0.7934 / 0.7535, + motion-sq 0.7967 / 0.7589; motion-sq + flow-background
+0.7853 / 0.7443).
 
-Run: ``COMPANION_CACHE=/tmp/i6cache python benchmarks/real_ped1.py --work WORK --json results.json``
-(``--recipes plain,next`` to choose; runs already in WORK are reused, not retrained). Training one
-recipe's three folds takes 1-15 CPU minutes on 2 cores.
+Run: ``COMPANION_CACHE=/tmp/i6cache python benchmarks/real_ped1.py --work WORK --json results.json
+--summary benchmarks/results/real_ped1_summary.json`` (``--recipes plain,next`` to choose; runs already
+in WORK are reused, not retrained). Training CPU seconds per fold on 2 idle cores: plain ~25, next
+~30, flow-next ~30-60 (flow images included), absdiff (60 epochs) ~100; scoring everything ~2 min.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import datetime
 import json
 import os
 import resource
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from companion.baselines import motion_energy
+from companion.baselines import FLOW_MIN_STD, background_scores, fit_background, flow_magnitude, motion_energy, squared_difference
 from companion.cache import load_clip
 from companion.layout import open_dataset
 from companion.metrics import frame_auc
 from companion.model import CONFIGS
 from companion.regions import RegionSettings, motion_maps, pixel_statistics, region_scores
-from companion.scoring import postprocess, reconstruction_errors
+from companion.scoring import normalize_scores, postprocess, reconstruction_errors
 from companion.train import load_model, train
 
 ROOT = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "ucsd-ped1-sample"
 FOLDS: dict[int, tuple[str, str]] = {1: ("2,3,5,6,8,17", "1,4,7"), 2: ("1,3,4,6,7,17", "2,5,8"), 3: ("1,2,4,5,7,8", "3,6,17")}
+SIZE = (64, 96)  # every baseline and every recipe's model input
 
 #: name -> (model configuration: a name of CONFIGS or overrides of "cpu", train() keyword arguments).
 #: Variants that are not named configurations are written to WORK/configs/NAME.json, which
@@ -92,11 +127,24 @@ RECIPES: dict[str, tuple[str | dict[str, Any], dict[str, Any]]] = {
     # reconstruct the frame differences, amplified 4x (pilots on fold 1 with gain 1, and with gain 4 at
     # lr 3e-3 x 20 epochs, collapsed to "output zero", whose error is motion-sq; not run on every fold)
     "absdiff-g4-lr1e-3-e60": ({"signal": "absdiff", "signal_gain": 4.0}, {"lr": 1e-3, "epochs": 60}),
+    # predict the next optical-flow speed image (the flow-next configuration and its training defaults:
+    # 30 epochs, lr 3e-3, batch 8, stride 2), three seeds
+    "flow-next": ("flow-next", {"seed": 0}),
+    "flow-next-s1": ("flow-next", {"seed": 1}),
+    "flow-next-s2": ("flow-next", {"seed": 2}),
 }
 
-#: scoring variants: (label, RegionSettings or None for the plain frame mean, smoothing window)
+#: scoring variants of error maps: patch sizes and smoothing windows (see :func:`map_scorers`)
 PATCHES = (0, 8, 16, 32)
 SMOOTHS = (0, 9)
+#: per-pixel one-sided z-score against the training frames, 99th percentile over the pixels
+ZP99 = RegionSettings(patch=0, pixel_norm="z", percentile=99)
+
+#: A frame score of every clip of the sample ({clip: (T,)}).
+Raw = dict[str, np.ndarray]
+#: Training clips (their normal frames fit what the score fits: pixel statistics, a Gaussian model)
+#: -> one score, or several whose fixed sum after training-statistics normalisation is the score.
+Scorer = Callable[[list[str]], list[Raw]]
 
 
 def names(spec: str) -> list[str]:
@@ -106,6 +154,24 @@ def names(spec: str) -> list[str]:
 def cpu_seconds() -> float:
     r = resource.getrusage(resource.RUSAGE_SELF)
     return r.ru_utime + r.ru_stime
+
+
+@dataclasses.dataclass(frozen=True)
+class Sample:
+    """The 9 labelled clips at SIZE: frames, labels, and the frames that may train (normal, not repaired)."""
+
+    names: list[str]
+    frames: dict[str, np.ndarray]
+    labels: dict[str, np.ndarray]
+    keep: dict[str, np.ndarray]
+
+
+def load_sample(ds) -> Sample:
+    clips = {c.name: c for c in ds.select("test", None)}
+    loaded = {n: load_clip(c, size=SIZE) for n, c in clips.items()}
+    labels = {n: np.asarray(c.labels, dtype=bool) for n, c in clips.items()}
+    keep = {n: ~labels[n] & ~loaded[n].repaired for n in clips}
+    return Sample(list(clips), {n: loaded[n].frames for n in clips}, labels, keep)
 
 
 def train_run(recipe: str, fold: int, work: Path) -> dict[str, Any]:
@@ -168,10 +234,12 @@ def train_command(recipe: str, fold: int, work: Path) -> str:
 
 
 def all_maps(run: Path, ds) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-    """Error maps of every clip of the sample under the run's model."""
+    """Error maps of every clip of the sample under the run's model (in its own signal: flow models' maps are of flow images)."""
     model, ckpt = load_model(run / "checkpoint.pt", device="cpu")
     prep = ckpt["preprocessing"]
     size = (prep["height"], prep["width"])
+    if size != SIZE:
+        raise SystemExit(f"{run} works at {size}; this benchmark scores every method at {SIZE}")
     maps = {}
     for clip in ds.select("test", None):
         loaded = load_clip(clip, size=size)
@@ -179,77 +247,139 @@ def all_maps(run: Path, ds) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     return maps, ckpt["data"]
 
 
-def score(
-    maps: dict[str, np.ndarray], keep: dict[str, np.ndarray], labels: dict[str, np.ndarray],
-    train_names: list[str], eval_names: list[str], settings: RegionSettings | None, smooth: int,
-) -> dict[str, float | None]:
-    """AUCs of one scoring variant, exactly as companion evaluate computes them."""
-    if settings is None:
-        raw = {n: maps[n].mean(axis=(1, 2), dtype=np.float64) for n in maps}
+def assess(scorer: Scorer, sample: Sample, train_names: list[str], eval_names: list[str], smooth: int = 0) -> dict[str, float | None]:
+    """Micro/macro AUC over ``eval_names`` with "train" and "video" normalisation.
+
+    One score: exactly as ``companion evaluate`` / ``companion baseline`` compute it (smoothing, then
+    the statistics of the training clips' normal frames, or per-video min-max). Several: their sum
+    after each is z-scored with its own training statistics (``companion combine``); "video" is then
+    the per-video min-max of that sum.
+    """
+    parts = scorer(train_names)
+    labels = {n: sample.labels[n] for n in eval_names}
+
+    def normalised(raw: Raw, how: str) -> dict[str, np.ndarray]:
+        train_part = {n: (raw[n], sample.keep[n]) for n in train_names}
+        return postprocess({n: raw[n] for n in eval_names}, train_part, how, smooth)[0]  # type: ignore[arg-type]
+
+    if len(parts) == 1:
+        finals = {how: normalised(parts[0], how) for how in ("train", "video")}
     else:
-        stats = pixel_statistics(maps[n][keep[n]] for n in train_names) if settings.pixel_norm == "ratio" else None
-        raw = {n: region_scores(maps[n], stats, settings) for n in set(train_names) | set(eval_names)}
+        z = [normalised(raw, "train") for raw in parts]
+        total = {n: np.sum([p[n] for p in z], axis=0) for n in eval_names}
+        finals = {"train": total, "video": normalize_scores(total, "video")}
     out: dict[str, float | None] = {}
-    for norm in ("train", "video"):
-        s, _ = postprocess({n: raw[n] for n in eval_names}, {n: (raw[n], keep[n]) for n in train_names}, norm, smooth)
-        a = frame_auc({n: labels[n] for n in eval_names}, s)
-        out[f"micro_{norm}"], out[f"macro_{norm}"] = a.micro, a.macro
+    for how, s in finals.items():
+        a = frame_auc(labels, s)
+        out[f"micro_{how}"], out[f"macro_{how}"] = a.micro, a.macro
     return out
 
 
-def variants() -> list[tuple[str, RegionSettings | None, int]]:
-    out: list[tuple[str, RegionSettings | None, int]] = []
+def map_scorers(maps: dict[str, np.ndarray], sample: Sample, combine_with: dict[str, Raw] | None = None) -> dict[str, tuple[Scorer, int]]:
+    """The scoring variants of error maps: label -> (scorer, smoothing window).
+
+    Frame mean; per-pixel ratio + patch max; raw patch max; per-pixel z + 99th percentile ("z p99");
+    with ``combine_with`` (models), the fixed sums "mean+zp99" and "mean+zp99+NAME" of train-normalised scores.
+    """
+    mean = {n: maps[n].mean(axis=(1, 2), dtype=np.float64) for n in maps}
+    stats_memo: dict[tuple[str, ...], Any] = {}
+    raw_memo: dict[tuple[RegionSettings, tuple[str, ...]], Raw] = {}
+
+    def region(settings: RegionSettings) -> Scorer:
+        def scorer(train_names: list[str]) -> list[Raw]:
+            key = tuple(train_names)
+            if (settings, key) not in raw_memo:
+                stats = None
+                if settings.pixel_norm != "none":  # "ratio" and "z" both need the training frames' per-pixel statistics
+                    if key not in stats_memo:
+                        stats_memo[key] = pixel_statistics(maps[n][sample.keep[n]] for n in train_names)
+                    stats = stats_memo[key]
+                raw_memo[settings, key] = {n: region_scores(maps[n], stats, settings) for n in maps}
+            return [raw_memo[settings, key]]
+
+        return scorer
+
+    zp99 = region(ZP99)
+    out: dict[str, tuple[Scorer, int]] = {}
     for sm in SMOOTHS:
-        out.append((f"frame-mean s{sm}", None, sm))
+        out[f"frame-mean s{sm}"] = (lambda _t: [mean], sm)
         for p in PATCHES:
-            out.append((f"ratio p{p} s{sm}", RegionSettings(patch=p, pixel_norm="ratio"), sm))
-        out.append((f"raw p16 s{sm}", RegionSettings(patch=16, pixel_norm="none"), sm))
+            out[f"ratio p{p} s{sm}"] = (region(RegionSettings(patch=p, pixel_norm="ratio")), sm)
+        out[f"raw p16 s{sm}"] = (region(RegionSettings(patch=16, pixel_norm="none")), sm)
+        out[f"z p99 s{sm}"] = (zp99, sm)
+    if combine_with is not None:
+        out["mean+zp99"] = (lambda t: [mean, *zp99(t)], 0)
+        for name, raw in combine_with.items():
+            out[f"mean+zp99+{name}"] = (lambda t, raw=raw: [mean, *zp99(t), raw], 0)
     return out
 
 
-def evaluate_maps(maps, data, ds) -> dict[str, Any]:
-    """Every variant on the evaluated clips, and on the validation clip (for selection)."""
-    clips = {c.name: c for c in ds.select("test", None)}
-    labels = {n: np.asarray(c.labels, dtype=bool) for n, c in clips.items()}
-    keep = {n: ~labels[n] & ~load_clip(c, size=maps[n].shape[1:]).repaired for n, c in clips.items()}
-    train_all, val = data["clips"], data["val_clips"]
+def flow_background_scorer(flow: dict[str, np.ndarray], sample: Sample) -> Scorer:
+    """`companion baseline flow-background`: per-pixel Gaussian of flow speed fitted on the training clips' normal frames, p99 of |z|."""
+    memo: dict[tuple[str, ...], Raw] = {}
+
+    def scorer(train_names: list[str]) -> list[Raw]:
+        key = tuple(train_names)
+        if key not in memo:
+            model = fit_background((flow[n][sample.keep[n]] for n in train_names), min_std=FLOW_MIN_STD)
+            memo[key] = {n: background_scores(model, flow[n]) for n in flow}
+        return [memo[key]]
+
+    return scorer
+
+
+def evaluate(scorers: dict[str, tuple[Scorer, int]], data: dict[str, Any], sample: Sample) -> dict[str, Any]:
+    """Every variant on the evaluated clips (statistics from all six training clips), and on the
+    validation clip (statistics from the other five training clips; for selection only)."""
+    train_all, val = list(data["clips"]), list(data["val_clips"])
     fit_only = [n for n in train_all if n not in val]
-    eval_names = [n for n in clips if n not in train_all]
-    res = {}
-    for label, settings, sm in variants():
-        res[label] = {
-            "eval": score(maps, keep, labels, train_all, eval_names, settings, sm),
-            "val": score(maps, keep, labels, fit_only, val, settings, sm),
-        }
-    return res
+    eval_names = [n for n in sample.names if n not in train_all]
+    return {
+        label: {"eval": assess(s, sample, train_all, eval_names, sm), "val": assess(s, sample, fit_only, val, sm)}
+        for label, (s, sm) in scorers.items()
+    }
 
 
 def select_by_validation(by_fold: dict[int, dict[str, Any]]) -> str:
     """The scoring variant with the best mean VALIDATION micro AUC over the folds (no evaluation labels)."""
+
     def val(label: str) -> float:
         return float(np.mean([by_fold[f][label]["val"]["micro_train"] for f in FOLDS]))
 
     return max(by_fold[next(iter(FOLDS))], key=val)
 
 
-def summary_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
-    """One row per (method, scoring variant) of interest: the frame mean and the validation pick."""
-    methods = [(b, {f: results[b][f] for f in FOLDS}, None) for b in ("motion", "motion-sq")]
+#: the scorings every table shows (when the method has them), besides the validation pick
+HEADLINE = ("frame-mean s0", "z p99 s0", "mean+zp99", "mean+zp99+motion-sq", "p99 |z| s0", "sum s0")
+KEYS = ("micro_train", "macro_train", "micro_video", "macro_video")
+
+
+def methods(results: dict[str, Any]) -> list[tuple[str, dict[int, Any], list[dict[str, Any]] | None]]:
+    """(name, {fold: scores}, training facts per fold or None) of every baseline and recipe in ``results``."""
+    out = [(b, {f: res[f] for f in FOLDS}, None) for b, res in results["baselines"].items()]
     for r in dict.fromkeys(k.rsplit("_f", 1)[0] for k in results["runs"]):
         runs = [results["runs"][f"{r}_f{f}"] for f in FOLDS]
-        methods.append((r, {f: run["scores"] for f, run in zip(FOLDS, runs)}, [run["facts"] for run in runs]))
+        out.append((r, {f: run["scores"] for f, run in zip(FOLDS, runs)}, [run["facts"] for run in runs]))
+    return out
+
+
+def row_of(name: str, label: str, by_fold: dict[int, Any], facts, pick: str) -> dict[str, Any]:
+    per = [by_fold[f][label] for f in FOLDS]
+    return {
+        "method": name, "scoring": label, "picked_by_validation": label == pick, "facts": facts,
+        "per_fold": [{k: p["eval"][k] for k in KEYS} | {"val_micro": p["val"]["micro_train"]} for p in per],
+        "mean": {k: float(np.mean([p["eval"][k] for p in per])) for k in KEYS}
+        | {"val_micro": float(np.mean([p["val"]["micro_train"] for p in per]))},
+    }  # fmt: skip
+
+
+def summary_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per (method, scoring variant) of interest: the headline scorings and the validation pick."""
     rows = []
-    for name, by_fold, facts in methods:
-        for label in dict.fromkeys(["frame-mean s0", select_by_validation(by_fold)]):
-            per = [by_fold[f][label] for f in FOLDS]
-            keys = ("micro_train", "macro_train", "micro_video", "macro_video")
-            rows.append({
-                "method": name, "scoring": label, "picked_by_validation": label == select_by_validation(by_fold),
-                "facts": facts,
-                "per_fold": [{k: p["eval"][k] for k in keys} | {"val_micro": p["val"]["micro_train"]} for p in per],
-                "mean": {k: float(np.mean([p["eval"][k] for p in per])) for k in keys}
-                | {"val_micro": float(np.mean([p["val"]["micro_train"] for p in per]))},
-            })  # fmt: skip
+    for name, by_fold, facts in methods(results):
+        pick = select_by_validation(by_fold)
+        for label in dict.fromkeys([*(h for h in HEADLINE if h in by_fold[1]), pick]):
+            rows.append(row_of(name, label, by_fold, facts, pick))
     return rows
 
 
@@ -268,8 +398,145 @@ def print_rows(rows: list[dict[str, Any]]) -> None:
             cpu = [f["cpu_s"] for f in facts]
             info = f" [{facts[0]['size']}, {facts[0]['epochs']} ep, windows {'/'.join(str(f['train_windows']) for f in facts)}, cpu {'/'.join('?' if c is None else f'{c:.0f}' for c in cpu)} s]"
         pick = " *val-pick*" if row["picked_by_validation"] else ""
-        print(f"{row['method']:22s} {row['scoring']:14s}{pick:11s} {cells}  MEAN %.3f/%.3f|%.3f/%.3f{info}" % (
+        print(f"{row['method']:25s} {row['scoring']:20s}{pick:11s} {cells}  MEAN %.3f/%.3f|%.3f/%.3f{info}" % (
             m["micro_train"], m["macro_train"], m["micro_video"], m["macro_video"]))  # fmt: skip
+
+
+# ---------------------------------------------------------------- the compact summary for the course
+
+SEEDS = {"flow-next": 0, "flow-next-s1": 1, "flow-next-s2": 2}
+FOLD_PATTERN = (
+    "Commands are fold 1's; fold 2: --clips 2,5,8 / --train-clips and train --clips 1,3,4,6,7,17, run folders *_f2; "
+    "fold 3: --clips 3,6,17 / --train-clips and train --clips 1,2,4,5,7,8, run folders *_f3. $ROOT = "
+    "../shared/data/ucsd-ped1-sample (from the repository root), $WORK = the script's --work folder, $CSV = any folder "
+    "for the --scores files (they must not exist yet). Every number is the mean over the 3 folds of AUCs computed per fold."
+)
+
+
+def baseline_cmd(method: str, fold: int = 1, norm: str = "train", csv: bool = True) -> str:
+    tr, ev = FOLDS[fold]
+    out = f" --scores $CSV/{method}_f{fold}.csv" if csv else ""
+    return f"companion baseline {method} $ROOT --clips {ev} --train-clips {tr} --size {SIZE[0]}x{SIZE[1]} --normalize {norm}{out}"
+
+
+def evaluate_cmd(recipe: str, scoring: str, fold: int = 1, norm: str = "train", csv: bool = True) -> str:
+    region = {"frame-mean s0": "", "z p99 s0": " --region 0 --pixel-norm z --percentile 99"}[scoring]
+    tag = {"frame-mean s0": "mean", "z p99 s0": "zp99"}[scoring]
+    out = f" --scores $CSV/{recipe}_f{fold}_{tag}.csv" if csv else ""
+    return f"companion evaluate $WORK/{recipe}_f{fold} $ROOT --clips {FOLDS[fold][1]}{region} --normalize {norm}{out}"
+
+
+def commands(method: str, scoring: str, work: Path) -> list[str]:
+    """The command lines of fold 1 that reproduce a row (train-normalised micro/macro; video: see the notes)."""
+    if method in ("motion", "motion-sq", "flow", "flow-background"):
+        return [baseline_cmd(method), baseline_cmd(method, norm="video", csv=False)]
+    if method == "motion-sq+flow-background":
+        return [baseline_cmd("motion-sq"), baseline_cmd("flow-background"),
+                "companion combine $CSV/motion-sq_f1.csv $CSV/flow-background_f1.csv"]  # fmt: skip
+    train_line = train_command(method, 1, work).replace(str(work), "$WORK").replace(str(ROOT), "$ROOT")
+    if scoring in ("frame-mean s0", "z p99 s0"):
+        return [train_line, evaluate_cmd(method, scoring), evaluate_cmd(method, scoring, norm="video", csv=False)]
+    parts = [evaluate_cmd(method, "frame-mean s0"), evaluate_cmd(method, "z p99 s0")]
+    csvs = [f"$CSV/{method}_f1_mean.csv", f"$CSV/{method}_f1_zp99.csv"]
+    if scoring == "mean+zp99+motion-sq":
+        parts.append(baseline_cmd("motion-sq"))
+        csvs.append("$CSV/motion-sq_f1.csv")
+    return [train_line, *parts, "companion combine " + " ".join(csvs)]
+
+
+def compact_summary(results: dict[str, Any], work: Path) -> dict[str, Any]:
+    """The course's JSON (notebook 05 reads ``protocol_short`` and ``rows``: label, kind, micro_train,
+    macro_train, fold_micro_train): one row per method and scoring, flow-next also over its 3 seeds."""
+    found = {name: (by_fold, facts) for name, by_fold, facts in methods(results)}
+
+    def r3(x: float | None) -> float | None:  # 5 decimals: no double rounding when printed with 3
+        return None if x is None else round(float(x), 5)
+
+    def base_row(label: str, kind: str, method: str, scoring: str) -> dict[str, Any] | None:
+        if method not in found or scoring not in found[method][0][1]:
+            return None
+        by_fold, facts = found[method]
+        per = [by_fold[f][scoring]["eval"] for f in FOLDS]
+        row: dict[str, Any] = {"label": label, "kind": kind, "method": method, "scoring": scoring}
+        row |= {k: r3(np.mean([p[k] for p in per])) for k in KEYS}
+        row["fold_micro_train"] = [r3(p["micro_train"]) for p in per]
+        row["epochs"] = facts[0]["epochs"] if facts else None
+        row["train_windows"] = [f["train_windows"] for f in facts] if facts else None
+        row["cpu_s"] = [None if f["cpu_s"] is None else round(f["cpu_s"]) for f in facts] if facts else None
+        notes = {f["note"] for f in facts or [] if f.get("note")}
+        if notes:
+            row["cpu_note"] = "; ".join(sorted(notes))
+        row["commands_fold1"] = commands(method, scoring, work)
+        return row
+
+    spec = [
+        ("motion energy (mean |frame difference|)", "baseline", "motion", "frame-mean s0"),
+        ("motion-sq (mean squared frame difference)", "baseline", "motion-sq", "frame-mean s0"),
+        ("flow energy (mean optical-flow speed)", "baseline", "flow", "frame-mean s0"),
+        ("flow-background (per-pixel Gaussian of flow speed, p99 |z|)", "baseline", "flow-background", "p99 |z| s0"),
+        ("motion-sq + flow-background", "combination", "motion-sq+flow-background", "sum s0"),
+        ("ConvLSTM AE, reconstruct frames (plain), frame mean", "model", "plain", "frame-mean s0"),
+        ("ConvLSTM, next frame, frame mean", "model", "next", "frame-mean s0"),
+        ("ConvLSTM AE, 4x |frame difference|, 60 ep, frame mean", "model", "absdiff-g4-lr1e-3-e60", "frame-mean s0"),
+    ]
+    flow_rows = [
+        ("flow-next, frame mean", "model", "frame-mean s0"),
+        ("flow-next, z p99", "model", "z p99 s0"),
+        ("flow-next, mean + z p99", "model", "mean+zp99"),
+        ("flow-next, mean + z p99 + motion-sq", "combination", "mean+zp99+motion-sq"),
+    ]
+    rows = [r for r in (base_row(*s) for s in spec) if r]
+    for label, kind, scoring in flow_rows:
+        row = base_row(f"{label} (seed 0)", kind, "flow-next", scoring)
+        if row:
+            rows.append(row)
+    for label, kind, scoring in flow_rows:
+        seeds = [base_row(label, kind, r, scoring) for r in SEEDS]
+        if not all(seeds):
+            continue
+        row = {"label": f"{label} (mean of 3 seeds)", "kind": kind, "method": "flow-next seeds 0,1,2", "scoring": scoring}
+        row |= {k: r3(np.mean([s[k] for s in seeds])) for k in KEYS}
+        row["fold_micro_train"] = [r3(np.mean([s["fold_micro_train"][i] for s in seeds])) for i in range(len(FOLDS))]
+        row["seed_micro_train"] = [s["micro_train"] for s in seeds]
+        row["seed_macro_train"] = [s["macro_train"] for s in seeds]
+        row["seed_spread_micro_train"] = [min(row["seed_micro_train"]), max(row["seed_micro_train"])]
+        row["epochs"] = seeds[0]["epochs"]
+        row["train_windows"] = seeds[0]["train_windows"]
+        row["cpu_s"] = [round(float(np.mean([s["cpu_s"][i] for s in seeds]))) for i in range(len(FOLDS))]
+        row["commands_fold1"] = [f"as the seed-0 row with --seed {n} and --out $WORK/{r}_f1 (folders {r}_f1..f3)" for r, n in SEEDS.items() if n]
+        rows.append(row)
+    picks = {}
+    for name, (by_fold, _) in found.items():
+        pick = select_by_validation(by_fold)
+        picks[name] = {"scoring": pick, "micro_train": r3(np.mean([by_fold[f][pick]["eval"]["micro_train"] for f in FOLDS])),
+                       "val_micro": r3(np.mean([by_fold[f][pick]["val"]["micro_train"] for f in FOLDS]))}  # fmt: skip
+    return {
+        "protocol_short": (
+            "Real UCSD Ped1 sample (9 Test clips, no Train split), 64x96 frames, 3 folds: each trains on the "
+            "ground-truth-normal frames of 6 Test clips (NOT the paper protocol) and scores every frame of the other 3; "
+            "frame AUC micro (pooled) / macro (per clip), scores z-scored with the training frames' statistics; "
+            f"mean of 3 folds; measured {results['date']} on 2 CPU cores."
+        ),
+        "protocol": results["protocol"],
+        "date": results["date"],
+        "machine": "CPU only, torch.set_num_threads(2)",
+        "goal": "a model with micro AUC >= 0.85 (train normalisation) that clearly beats motion energy",
+        "folds": {str(f): {"train": tr, "validation": tr.split(",")[-1], "evaluate": ev} for f, (tr, ev) in FOLDS.items()},
+        "fold_pattern": FOLD_PATTERN,
+        "notes": (
+            "micro_train/macro_train: training-statistics normalisation; micro_video/macro_video: per-video min-max "
+            "(uses test information; `--normalize video`). A combination is the sum of train-normalised scores "
+            "(`companion combine`); its video figures are the per-video min-max of that sum (the script's, no CLI "
+            "command). cpu_s: CPU seconds of training per fold (2 threads; includes computing the flow images). "
+            "train_windows: training windows per fold (stride 2, abnormal and repaired windows skipped). The flow "
+            "baselines cost Farneback flow on every frame (see flow_cpu_s, all 9 clips). Seed rows: the mean over "
+            "seeds 0, 1, 2 of the 3-fold means; seed_spread_micro_train = [min, max] over the seeds."
+        ),
+        "flow_cpu_s": r3(results.get("flow_cpu_s")),
+        "rows": rows,
+        "validation_picks": picks,
+        "wall_s": results.get("wall_s"),
+    }
 
 
 def main() -> None:
@@ -277,34 +544,60 @@ def main() -> None:
     ap.add_argument("--work", type=Path, default=Path("runs/real_ped1"), help="run folders (existing runs are reused)")
     ap.add_argument("--recipes", default=",".join(RECIPES), help=f"comma-separated, of: {', '.join(RECIPES)}")
     ap.add_argument("--json", type=Path, default=None, help="write every figure to this JSON file")
+    ap.add_argument("--summary", type=Path, default=None, help="write the compact JSON for the course (< 30 KB) to this file")
     args = ap.parse_args()
+    t_start = time.perf_counter()
     torch.set_num_threads(min(2, os.cpu_count() or 1))
     ds = open_dataset(ROOT)
-    clips = {c.name: c for c in ds.select("test", None)}
-    results: dict[str, Any] = {"protocol": __doc__.split("Each number")[0].strip(), "folds": FOLDS, "runs": {}}
+    sample = load_sample(ds)
+    results: dict[str, Any] = {
+        "protocol": __doc__.split("Findings")[0].strip(), "date": datetime.date.today().isoformat(),
+        "folds": FOLDS, "baselines": {}, "runs": {},
+    }  # fmt: skip
     # the baselines on the same frames (64x96): motion energy = frame mean of |I_t - I_(t-1)| (the
     # issue's baseline, `companion baseline motion --size 64x96`), and "motion-sq", the frame mean of
     # the SQUARED differences: the error of a "predictor" that copies the last frame (what the
-    # next-residual recipe collapses to). Both also with the region variants, for honesty.
-    loaded = {n: load_clip(clips[n], size=(64, 96)) for n in clips}
-    mm = {n: motion_maps(loaded[n].frames) for n in clips}
-    for n in clips:
-        assert np.allclose(mm[n].mean(axis=(1, 2)), motion_energy(loaded[n].frames), rtol=1e-5)
-    for base, maps in (("motion", mm), ("motion-sq", {n: m**2 for n, m in mm.items()})):
-        results[base] = {
-            fold: evaluate_maps(maps, {"clips": names(tr), "val_clips": names(tr)[-1:]}, ds) for fold, (tr, _) in FOLDS.items()
+    # next-residual recipe collapses to); flow energy (mean Farneback speed), flow-background (per-pixel
+    # Gaussian of flow speed, fitted per fold) and the fixed sum motion-sq + flow-background. The map
+    # baselines also with the region variants, for honesty.
+    mm = {n: motion_maps(sample.frames[n]) for n in sample.names}
+    msq = {n: squared_difference(sample.frames[n]) for n in sample.names}
+    for n in sample.names:
+        assert np.allclose(mm[n].mean(axis=(1, 2)), motion_energy(sample.frames[n]), rtol=1e-5)
+        assert np.allclose((mm[n] ** 2).mean(axis=(1, 2)), msq[n], rtol=1e-5)
+    c0 = cpu_seconds()
+    flow = {n: flow_magnitude(sample.frames[n]) for n in sample.names}
+    results["flow_cpu_s"] = cpu_seconds() - c0
+    fb = flow_background_scorer(flow, sample)
+    baselines: dict[str, dict[str, tuple[Scorer, int]]] = {
+        "motion": map_scorers(mm, sample),
+        "motion-sq": map_scorers({n: m**2 for n, m in mm.items()}, sample),
+        "flow": map_scorers(flow, sample),
+        "flow-background": {f"p99 |z| s{sm}": (fb, sm) for sm in SMOOTHS},
+        "motion-sq+flow-background": {"sum s0": (lambda t: [msq, *fb(t)], 0)},
+    }
+    for base, scorers in baselines.items():
+        results["baselines"][base] = {
+            fold: evaluate(scorers, {"clips": names(tr), "val_clips": names(tr)[-1:]}, sample) for fold, (tr, _) in FOLDS.items()
         }
     for recipe in args.recipes.split(","):
         for fold in FOLDS:
             facts = train_run(recipe, fold, args.work)
             facts["command"] = train_command(recipe, fold, args.work)
             maps, data = all_maps(args.work / f"{recipe}_f{fold}", ds)
-            results["runs"][f"{recipe}_f{fold}"] = {"facts": facts, "scores": evaluate_maps(maps, data, ds)}
+            scores = evaluate(map_scorers(maps, sample, combine_with={"motion-sq": msq}), data, sample)
+            results["runs"][f"{recipe}_f{fold}"] = {"facts": facts, "scores": scores}
             print(f"{recipe} fold {fold}: {facts}", flush=True)
     results["summary"] = summary_rows(results)
+    results["wall_s"] = round(time.perf_counter() - t_start)
     print_rows(results["summary"])
     if args.json:
         args.json.write_text(json.dumps(results, indent=1, default=str))
+    if args.summary:
+        text = json.dumps(compact_summary(results, args.work), indent=1)
+        args.summary.parent.mkdir(parents=True, exist_ok=True)
+        args.summary.write_text(text + "\n")
+        print(f"summary: {args.summary} ({len(text.encode()) / 1024:.1f} KB)")
 
 
 if __name__ == "__main__":

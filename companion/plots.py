@@ -203,3 +203,41 @@ def error_heatmaps(
     fig.colorbar(image, ax=axes[rows - 1, :].tolist(), label=error_label, shrink=0.9)
     fig.suptitle("Per-pixel reconstruction error" + (" (green: ground-truth anomaly mask)" if masks is not None else ""))
     return fig
+
+
+KIND_COLORS = {"baseline": "tab:gray", "model": "tab:blue", "combination": "tab:purple"}
+
+
+def journey_chart(rows: list[dict], goal: float | None = None, reference: str | None = None, ax: Axes | None = None) -> Axes:
+    """Micro AUC of several methods as horizontal bars, one dot per fold, in the order given.
+
+    Each row holds ``label``, ``micro_train`` (mean over folds), ``fold_micro_train`` (one per
+    fold) and ``kind`` ("baseline", "model" or "combination": the bar's colour). ``goal`` draws a
+    vertical target line; ``reference`` (a label) draws that row's mean as a dashed line, the bar
+    to beat. Introduced in notebook 05.
+    """
+    ax = _axes(ax, (7.5, 0.32 * len(rows) + 1.2))
+    y = np.arange(len(rows))[::-1]
+    for yi, row in zip(y, rows):
+        color = KIND_COLORS.get(row.get("kind", "model"), "tab:blue")
+        ax.barh(yi, row["micro_train"], color=color, alpha=0.55, height=0.7)
+        folds = row.get("fold_micro_train", [])
+        ax.plot(folds, [yi] * len(folds), "o", color="black", ms=2.5, label="one fold" if yi == y[0] else None)
+        ax.text(row["micro_train"] + 0.005, yi, f"{row['micro_train']:.3f}", va="center", fontsize=7)
+    if goal is not None:
+        ax.axvline(goal, color="tab:green", ls="-", lw=1, label=f"goal: micro AUC {goal:g}")
+    if reference is not None:
+        ref = next((r for r in rows if r["label"] == reference), None)
+        if ref is None:
+            raise ValueError(f"reference {reference!r} is not one of the rows' labels")
+        ax.axvline(ref["micro_train"], color=ABNORMAL_COLOR, ls="--", lw=1, label=f"{reference}: {ref['micro_train']:.3f}")
+    for kind, color in KIND_COLORS.items():
+        if any(r.get("kind", "model") == kind for r in rows):
+            ax.barh([np.nan], [np.nan], color=color, alpha=0.55, label=kind)
+    ax.set_yticks(y, [r["label"] for r in rows])
+    lo = min(min([r["micro_train"], *r.get("fold_micro_train", [])]) for r in rows)
+    ax.set_xlim(max(0.0, np.floor(lo * 10) / 10 - 0.05), 1.0)
+    ax.set_xlabel("frame-level AUC, micro (pooled frames), training-statistics normalisation")
+    ax.set_title("Held-out clips: mean over folds (bars) and each fold (dots)")
+    ax.legend(loc="lower right", fontsize=7)
+    return ax

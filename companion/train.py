@@ -241,7 +241,7 @@ def load_model(path: str | Path, device: str | torch.device | None = None) -> tu
     from companion.model import ModelConfig, build_model
 
     ckpt = load_checkpoint(path)
-    dev = pick_device("auto" if device is None else device)
+    dev = pick_device("auto" if device is None else device, verbose=False)  # quiet: the training notice is not for loading
     config = ModelConfig.from_dict(ckpt["model_config"])
     model = build_model(config)
     _load_state(model, ckpt["model_state"], path)

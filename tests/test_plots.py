@@ -14,6 +14,7 @@ from companion.plots import (  # noqa: E402
     COURSE_STYLE,
     error_heatmaps,
     frame_strip,
+    journey_chart,
     roc_curves,
     score_histograms,
     score_timeline,
@@ -81,3 +82,17 @@ def test_frame_strip_shows_every_frame_with_its_title() -> None:
     assert [ax.get_title() for ax in fig.axes] == ["a", "b", "c"]
     assert fig._suptitle.get_text() == "three frames"
     plt.close(fig)
+
+
+def test_journey_chart_draws_every_method_the_goal_and_the_bar_to_beat() -> None:
+    rows = [
+        {"label": "motion energy", "micro_train": 0.81, "fold_micro_train": [0.75, 0.9, 0.8], "kind": "baseline"},
+        {"label": "model", "micro_train": 0.86, "fold_micro_train": [0.8, 0.95, 0.83], "kind": "model"},
+    ]
+    ax = journey_chart(rows, goal=0.85, reference="motion energy")
+    assert {t.get_text() for t in ax.get_yticklabels()} == {"motion energy", "model"}
+    assert "micro" in ax.get_xlabel() and "normalisation" in ax.get_xlabel()
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "goal: micro AUC 0.85" in legend and "motion energy: 0.810" in legend and "baseline" in legend
+    with pytest.raises(ValueError, match="reference"):
+        journey_chart(rows, reference="nope")

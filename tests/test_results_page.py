@@ -1,0 +1,32 @@
+"""The results page quotes the benchmark's summary, not numbers typed by hand (nbdev-style drift check)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SUMMARY = REPO / "benchmarks" / "results" / "real_ped1_summary.json"
+
+
+def test_every_real_footage_row_of_the_summary_is_on_the_results_page() -> None:
+    summary = json.loads(SUMMARY.read_text())
+    page = (REPO / "results.md").read_text()
+    rows = [r for r in summary["rows"] if not r["label"].endswith("(seed 0)")]
+    assert rows, f"{SUMMARY} holds no rows"
+    for row in rows:
+        label = row["label"].replace("|", "\\|")
+        line = next((ln for ln in page.splitlines() if ln.startswith(f"| {label} |")), None)
+        assert line is not None, f"results.md has no table row for {row['label']!r}: re-run benchmarks/real_ped1.py"
+        for key in ("train", "video"):
+            cell = f"{row[f'micro_{key}']:.3f} / {row[f'macro_{key}']:.3f}"
+            assert cell in line, f"results.md's row {row['label']!r} does not show {key}-norm {cell} from {SUMMARY.name}"
+
+
+def test_the_summary_says_how_every_number_was_obtained() -> None:
+    summary = json.loads(SUMMARY.read_text())
+    assert "NOT the paper protocol" in summary["protocol_short"] and summary["date"]
+    for row in summary["rows"]:
+        assert row["kind"] in ("baseline", "model", "combination"), row["label"]
+        assert len(row["fold_micro_train"]) == len(summary["folds"]), row["label"]
+        assert any(c.startswith(("companion ", "as the seed-0 row")) for c in row["commands_fold1"]), row["label"]
