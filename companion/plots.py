@@ -216,14 +216,16 @@ def journey_chart(rows: list[dict], goal: float | None = None, reference: str | 
     vertical target line; ``reference`` (a label) draws that row's mean as a dashed line, the bar
     to beat. Introduced in notebook 05.
     """
-    ax = _axes(ax, (7.5, 0.32 * len(rows) + 1.2))
+    ax = _axes(ax, (7.5, 0.32 * len(rows) + 1.6))
+    lo = min(min([r["micro_train"], *r.get("fold_micro_train", [])]) for r in rows)
+    left = max(0.0, np.floor(lo * 10) / 10 - 0.05)
     y = np.arange(len(rows))[::-1]
     for yi, row in zip(y, rows):
         color = KIND_COLORS.get(row.get("kind", "model"), "tab:blue")
-        ax.barh(yi, row["micro_train"], color=color, alpha=0.55, height=0.7)
+        ax.barh(yi, row["micro_train"] - left, left=left, color=color, alpha=0.55, height=0.7)
         folds = row.get("fold_micro_train", [])
         ax.plot(folds, [yi] * len(folds), "o", color="black", ms=2.5, label="one fold" if yi == y[0] else None)
-        ax.text(row["micro_train"] + 0.005, yi, f"{row['micro_train']:.3f}", va="center", fontsize=7)
+        ax.text(left + 0.005, yi, f"{row['micro_train']:.3f}", va="center", fontsize=7)  # inside the bar, clear of the dots
     if goal is not None:
         ax.axvline(goal, color="tab:green", ls="-", lw=1, label=f"goal: micro AUC {goal:g}")
     if reference is not None:
@@ -235,9 +237,8 @@ def journey_chart(rows: list[dict], goal: float | None = None, reference: str | 
         if any(r.get("kind", "model") == kind for r in rows):
             ax.barh([np.nan], [np.nan], color=color, alpha=0.55, label=kind)
     ax.set_yticks(y, [r["label"] for r in rows])
-    lo = min(min([r["micro_train"], *r.get("fold_micro_train", [])]) for r in rows)
-    ax.set_xlim(max(0.0, np.floor(lo * 10) / 10 - 0.05), 1.0)
+    ax.set_xlim(left, 1.0)
     ax.set_xlabel("frame-level AUC, micro (pooled frames), training-statistics normalisation")
     ax.set_title("Held-out clips: mean over folds (bars) and each fold (dots)")
-    ax.legend(loc="lower right", fontsize=7)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=3, fontsize=7)  # below the axes: no bar hidden
     return ax

@@ -30,3 +30,11 @@ def test_the_summary_says_how_every_number_was_obtained() -> None:
         assert row["kind"] in ("baseline", "model", "combination"), row["label"]
         assert len(row["fold_micro_train"]) == len(summary["folds"]), row["label"]
         assert any(c.startswith(("companion ", "as the seed-0 row")) for c in row["commands_fold1"]), row["label"]
+
+
+def test_the_nested_selection_figures_are_on_the_results_page() -> None:
+    nested = json.loads((SUMMARY.parent / "real_ped1_nested.json").read_text())
+    page = (REPO / "results.md").read_text()
+    for key in ("nested_A0_model_only", "nested_A", "nested_B"):
+        cell = f"{nested[key]['micro']:.3f} / {nested[key]['macro']:.3f}"
+        assert cell in page, f"results.md does not show {key} = {cell}: re-run benchmarks/real_ped1_nested.py"
