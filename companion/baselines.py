@@ -16,6 +16,7 @@ import numpy as np
 from companion.cache import load_clip
 from companion.errors import CompanionError
 from companion.layout import UCSDDataset, open_dataset
+from companion.regions import pixel_statistics
 from companion.scoring import (
     Normalization,
     ScoredClips,
@@ -107,22 +108,10 @@ def fit_background(clips: Iterable[np.ndarray], min_std: float = 1.0 / 255.0) ->
     ``std`` is floored at ``min_std`` (one grey level) so that never-changing pixels do not
     divide by zero. Introduced in notebook 05.
     """
-    total = total_sq = None
-    n = 0
-    for frames in clips:
-        x = _as_float(frames).astype(np.float64)
-        if total is None:
-            total, total_sq = np.zeros(x.shape[1:]), np.zeros(x.shape[1:])
-        elif x.shape[1:] != total.shape:
-            raise CompanionError(f"training frames of different sizes {x.shape[1:]} and {total.shape}: load them at one size")
-        total += x.sum(axis=0)
-        total_sq += (x**2).sum(axis=0)
-        n += len(x)
-    if n < 2:
+    stats = pixel_statistics(_as_float(frames) for frames in clips)
+    if stats.n_frames < 2:
         raise CompanionError("the background model needs at least 2 training frames")
-    mean = total / n
-    std = np.sqrt(np.maximum(total_sq / n - mean**2, 0.0))
-    return BackgroundModel(mean=mean.astype(np.float32), std=np.maximum(std, min_std).astype(np.float32), n_frames=n)
+    return BackgroundModel(mean=stats.mean, std=np.maximum(stats.std, min_std).astype(np.float32), n_frames=stats.n_frames)
 
 
 def background_zmaps(model: BackgroundModel, frames: np.ndarray) -> np.ndarray:

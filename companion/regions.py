@@ -91,7 +91,8 @@ class RegionSettings:
 
 
 def pixel_statistics(maps: Iterable[np.ndarray]) -> PixelStats:
-    """Mean and std error maps of normal training frames; each item is error maps (T, H, W) of kept frames.
+    """Per-pixel mean and std over all frames of the items, each (T, H, W): error maps of normal
+    training frames here, the frames themselves for :func:`companion.baselines.fit_background`.
 
     Introduced in notebook 05.
     """
@@ -101,16 +102,16 @@ def pixel_statistics(maps: Iterable[np.ndarray]) -> PixelStats:
     for m in maps:
         m = np.asarray(m, dtype=np.float64)
         if m.ndim != 3:
-            raise CompanionError(f"expected error maps (T, H, W), got shape {m.shape}")
+            raise CompanionError(f"expected maps (T, H, W), got shape {m.shape}")
         if total is None:
             total, squares = np.zeros(m.shape[1:]), np.zeros(m.shape[1:])
         elif m.shape[1:] != total.shape:
-            raise CompanionError(f"error maps of different sizes {m.shape[1:]} and {total.shape}: score them at one size")
+            raise CompanionError(f"maps of different sizes {m.shape[1:]} and {total.shape}: load or score them at one size")
         total += m.sum(axis=0)
         squares += (m**2).sum(axis=0)
         n += len(m)
     if total is None or squares is None or n < 1:
-        raise CompanionError("per-pixel statistics need the error maps of at least one normal training frame")
+        raise CompanionError("per-pixel statistics need at least one normal training frame")
     mean = total / n
     std = np.sqrt(np.maximum(squares / n - mean**2, 0.0))
     return PixelStats(mean=mean.astype(np.float32), n_frames=n, std=std.astype(np.float32))
