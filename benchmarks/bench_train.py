@@ -1,12 +1,14 @@
-"""Training benchmark for the ``cpu`` configuration (prints figures; asserts nothing).
+"""Training benchmark for the ``cpu`` and ``flow-next`` configurations (prints figures; asserts nothing).
 
 1. Throughput: training steps (forward, backward, Adam) per second on random uint8 windows,
    reported as clips (windows of ``seq_len`` frames) per second, plus forward-only (scoring).
-2. A full run of ``companion.train.train`` with the ``cpu`` defaults on the synthetic default
-   dataset (``companion.synth.default_dataset()``): train/validation loss per epoch and wall
-   time. Target: the loss clearly drops within 3 minutes on 2 CPU cores.
+2. A full run of ``companion.train.train`` with the defaults of ``--config`` (``cpu``, or
+   ``flow-next``: the same network on optical-flow images, which adds the Farneback flow of
+   every training frame) on the synthetic default dataset (``companion.synth.default_dataset()``):
+   train/validation loss per epoch and wall time. Target: the loss clearly drops within 3
+   minutes on 2 CPU cores.
 
-    .venv/bin/python benchmarks/bench_train.py [--threads 2] [--epochs N --lr LR --batch-size B --stride S]
+    .venv/bin/python benchmarks/bench_train.py [--threads 2] [--config flow-next] [--epochs N --lr LR --batch-size B --stride S]
 
 Timings depend on the machine and on whatever else runs on it; compare runs on one machine.
 """
@@ -64,13 +66,13 @@ def full_run(args: argparse.Namespace) -> None:
 
     root = default_dataset()
     settings = default_settings(
-        "cpu", epochs=args.epochs, lr=args.lr, batch_size=args.batch_size, stride=args.stride, seed=args.seed
+        args.config, epochs=args.epochs, lr=args.lr, batch_size=args.batch_size, stride=args.stride, seed=args.seed
     )
     print(f"\nfull run on {root}: {settings}")
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
         result = train(
-            root, f"{tmp}/run", config="cpu", dataset="synth", epochs=settings.epochs, lr=settings.lr,
+            root, f"{tmp}/run", config=args.config, dataset="synth", epochs=settings.epochs, lr=settings.lr,
             batch_size=settings.batch_size, stride=settings.stride, seed=settings.seed, progress=False,
         )  # fmt: skip
         wall = time.perf_counter() - t0
@@ -90,6 +92,7 @@ def main() -> None:
     p.add_argument("--steps", type=int, default=10, help="batches timed for throughput")
     p.add_argument("--skip-throughput", action="store_true")
     p.add_argument("--skip-run", action="store_true")
+    p.add_argument("--config", default="cpu", choices=["cpu", "flow-next"], help="configuration of the full run")
     p.add_argument("--epochs", type=int, default=None)
     p.add_argument("--lr", type=float, default=None)
     p.add_argument("--batch-size", type=int, default=None)
