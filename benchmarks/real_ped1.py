@@ -80,7 +80,7 @@ Fold 1 checked: these commands give the script's figures (flow-next frame mean 0
 0.7879 / 0.7472, mean + z p99 0.7934 / 0.7535, + motion-sq 0.7967 / 0.7589; motion-sq + flow-background
 0.7853 / 0.7443).
 
-Run: ``COMPANION_CACHE=/tmp/i6cache python benchmarks/real_ped1.py --work WORK --json results.json
+Run: ``.venv/bin/python benchmarks/real_ped1.py --work runs/real_ped1 --json results.json
 --summary benchmarks/results/real_ped1_summary.json`` (``--recipes plain,next`` to choose; runs already
 in WORK are reused, not retrained). Training CPU seconds per fold on 2 idle cores: plain ~25, next
 ~30, flow-next ~30-60 (flow images included), absdiff (60 epochs) ~100; scoring everything ~2 min.

@@ -47,7 +47,7 @@ the inner split of 4 training clips (35-122 training windows) is noisy, so the p
 
 Run (inner runs are cached under WORK/nested/ and reused; WORK holds real_ped1.py's outer runs)::
 
-    COMPANION_CACHE=/tmp/i6cache .venv/bin/python benchmarks/real_ped1_nested.py --work /tmp/rp1 \\
+    .venv/bin/python benchmarks/real_ped1_nested.py --work runs/real_ped1 \\
         --json benchmarks/results/real_ped1_nested.json
 """
 
@@ -144,7 +144,7 @@ def r(x: float) -> float:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--work", type=Path, default=Path("/tmp/rp1"), help="real_ped1.py's --work (outer runs); inner runs go to WORK/nested")
+    ap.add_argument("--work", type=Path, default=Path("runs/real_ped1"), help="real_ped1.py's --work (outer runs); inner runs go to WORK/nested")
     ap.add_argument("--json", type=Path, default=None, help="write the compact results here")
     args = ap.parse_args()
     t_start = time.perf_counter()
