@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from companion.errors import CompanionError
+from companion.errors import CompanionError, OutputPathError
 
 if TYPE_CHECKING:
     from companion.scoring import ScoredClips
@@ -21,6 +22,75 @@ if TYPE_CHECKING:
 def _write_json(data: object, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, indent=2) + "\n")
+
+
+def _positive_int(text: str) -> int:
+    """argparse type for a whole number >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: must be at least 1")
+    return value
+
+
+def _plain(text: str) -> str:
+    """A docstring line as plain text for --help: without reStructuredText's double backticks."""
+    return text.replace("``", "")
+
+
+def _version() -> str:
+    """The installed package's version (the source tree's when it is not installed)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("companion")
+    except PackageNotFoundError:
+        from companion import __version__
+
+        return __version__
+
+
+def _refuse_existing(*paths: Path | None) -> None:
+    """Raise before any work when an output file exists or cannot be written: a user's file is never overwritten."""
+    given = [path for path in paths if path is not None]
+    if len({os.path.abspath(path) for path in given}) < len(given):
+        raise OutputPathError(f"the same file is given twice ({', '.join(map(str, given))}); name a different file for each")
+    for path in given:
+        if path.is_dir():
+            raise OutputPathError(f"{path} is a folder; name a new file to write (a file inside it, for instance)")
+        if path.exists():
+            raise OutputPathError(f"{path} already exists and was left untouched; choose another file name or move it away")
+        _refuse_file_above(path)
+
+
+def _refuse_file_above(path: Path) -> None:
+    """Raise when a folder that ``path`` needs is a file (it could not be written)."""
+    for folder in path.parents:
+        if folder.exists():
+            if not folder.is_dir():
+                raise OutputPathError(f"{folder} is a file, not a folder, so {path} cannot be written; choose another path")
+            return
+
+
+def _refuse_file_as_folder(path: Path) -> None:
+    """Raise before any work when the output folder ``path`` (or one above it) is a file."""
+    if path.exists() and not path.is_dir():
+        raise OutputPathError(f"{path} is a file, not a folder; nothing was written. Name a folder to write into")
+    _refuse_file_above(path)
+
+
+def _dataset_or_only(root: Path, dataset: str | None) -> str | None:
+    """``dataset``; when not given, the only dataset under ``root`` (said on stderr), else None (ped1)."""
+    if dataset is not None:
+        return dataset
+    from companion.layout import only_dataset
+
+    only = only_dataset(root)
+    if only is not None:
+        print(f"note: using {only}, the only dataset in {root} (--dataset {only})", file=sys.stderr)
+    return only
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -37,14 +107,15 @@ def _size(text: str) -> tuple[int, int]:
 def _add_inspect(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("inspect", help="list clips, junk, corrupt frames and labels of a UCSD-layout dataset")
     p.add_argument("root", type=Path, help="extracted tarball folder, UCSD_Anomaly_Dataset.v1p2/, UCSDped1/ or its Test/")
-    p.add_argument("--dataset", default="ped1", help="ped1 (default), ped2 or synth, when several are present")
-    p.add_argument("--json", type=Path, help="also write the report as JSON to this file")
+    p.add_argument("--dataset", default=None, help="ped1, ped2 or synth, when several are present (default: the only one, else ped1)")
+    p.add_argument("--json", type=Path, help="also write the report as JSON to this (new) file")
 
     def run(args: argparse.Namespace) -> int:
         from companion.layout import open_dataset
         from companion.report import format_report, inspect_dataset
 
-        report = inspect_dataset(open_dataset(args.root, dataset=args.dataset))
+        _refuse_existing(args.json)
+        report = inspect_dataset(open_dataset(args.root, dataset=_dataset_or_only(args.root, args.dataset)))
         print(format_report(report))
         if args.json:
             _write_json(report, args.json)
@@ -65,6 +136,7 @@ def _add_synth(sub: argparse._SubParsersAction) -> None:
     def run(args: argparse.Namespace) -> int:
         from companion.synth import SynthConfig, generate
 
+        _refuse_file_as_folder(args.out)
         overrides = {
             k: v
             for k, v in {"train_clips": args.train_clips, "test_clips": args.test_clips, "frames": args.frames}.items()
@@ -87,6 +159,7 @@ def _add_download(sub: argparse._SubParsersAction) -> None:
     def run(args: argparse.Namespace) -> int:
         from companion.download import fetch_ucsd
 
+        _refuse_file_as_folder(args.dest)
         print(f"extracted to {fetch_ucsd(args.dest, archive=args.archive)}")
         return 0
 
@@ -103,9 +176,9 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=Path, required=True, help="run folder; an existing checkpoint there is kept unless --resume")
     p.add_argument("--config", default=None, help="model configuration: cpu (default), flow-next, report or keras-readme; "
         "or a .json file holding ModelConfig.to_dict()")
-    p.add_argument("--epochs", type=int, default=None, help="total epochs of the run (a resumed run trains up to it)")
+    p.add_argument("--epochs", type=_positive_int, default=None, help="total epochs of the run (a resumed run trains up to it)")
     p.add_argument("--device", default="auto", help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N or mps")
-    p.add_argument("--dataset", default=None, help="ped1 (default), ped2 or synth, when several are present")
+    p.add_argument("--dataset", default=None, help="ped1, ped2 or synth, when several are present (default: the only one, else ped1)")
     p.add_argument(
         "--train-on", default=None, choices=["train", "normal-test-frames"],
         help="train: the Train clips (paper protocol, default); normal-test-frames: the ground-truth-normal "
@@ -128,8 +201,9 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     def run(args: argparse.Namespace) -> int:
         from companion.train import train
 
+        dataset = args.dataset if args.resume else _dataset_or_only(args.root, args.dataset)  # --resume: the run's own
         result = train(
-            args.root, args.out, config=args.config, dataset=args.dataset, train_on=args.train_on,
+            args.root, args.out, config=args.config, dataset=dataset, train_on=args.train_on,
             clips=args.clips, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, stride=args.stride,
             max_inversion=args.max_inversion, noise=args.noise, seed=args.seed, device=args.device,
             resume=args.resume, progress=not args.no_progress, target=args.target,
@@ -138,13 +212,6 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
         return 0
 
     p.set_defaults(run=run)
-
-
-def _refuse_existing(*paths: Path | None) -> None:
-    """Raise before any work when an output file exists: a user's file is never overwritten."""
-    for path in paths:
-        if path is not None and path.exists():
-            raise CompanionError(f"{path} already exists and was left untouched; choose another file name or move it away")
 
 
 def _report_scores(scored: ScoredClips, args: argparse.Namespace, extra: dict) -> None:
@@ -268,7 +335,7 @@ def _add_baseline(sub: argparse._SubParsersAction) -> None:
     p.add_argument("root", type=Path, help="dataset folder (as for inspect)")
     p.add_argument("--clips", default=None, help="Test clips to evaluate, e.g. 9-16 (default: all)")
     p.add_argument("--train-clips", default=None, help="Train clips to fit on (default: all); Test clips when there is no Train split")
-    p.add_argument("--dataset", default="ped1", help="ped1 (default), ped2 or synth, when several are present")
+    p.add_argument("--dataset", default=None, help="ped1, ped2 or synth, when several are present (default: the only one, else ped1)")
     p.add_argument("--size", type=_size, default=None, help="resize frames to HxW, e.g. 128x128 (default: full size)")
     p.add_argument(
         "--normalize", default="none", choices=["train", "video", "none"],
@@ -284,7 +351,8 @@ def _add_baseline(sub: argparse._SubParsersAction) -> None:
 
         _refuse_existing(args.json, args.scores)
         scored = score_baseline(
-            args.method, args.root, clips=args.clips, train_clips=args.train_clips, dataset=args.dataset,
+            args.method, args.root, clips=args.clips, train_clips=args.train_clips,
+            dataset=_dataset_or_only(args.root, args.dataset) or "ped1",
             size=args.size, normalize=args.normalize, smooth_window=args.smooth,
         )  # fmt: skip
         _report_scores(scored, args, {"method": args.method, "size": args.size, "smooth": args.smooth})
@@ -316,17 +384,36 @@ def _add_combine(sub: argparse._SubParsersAction) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="companion", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="companion", description=_plain(__doc__.splitlines()[0]))
+    parser.add_argument("--version", action="version", version=f"companion {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     for add in (_add_inspect, _add_synth, _add_download, _add_train, _add_evaluate, _add_baseline, _add_combine):
         add(sub)
     return parser
 
 
+def _silence_stdout() -> None:
+    """Point stdout at the null device: its reader went away (``companion inspect ... | head``)."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # not a real file (io.UnsupportedOperation)
+        sys.stdout = open(os.devnull, "w")  # kept open until exit
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit status (2: a user's error, said on stderr)."""
     args = build_parser().parse_args(argv)
     try:
-        return args.run(args)
+        status = args.run(args)
+        sys.stdout.flush()  # a closed pipe shows here, not as a traceback at exit
+        return status
+    except BrokenPipeError:  # the Python docs' "Note on SIGPIPE": quietly, with Python's status for EPIPE
+        _silence_stdout()
+        return 1
     except CompanionError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

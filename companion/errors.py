@@ -18,3 +18,16 @@ class CorruptDataError(CompanionError):
 
 class ConfigMismatchError(CompanionError):
     """A checkpoint or array does not fit the configuration it is used with."""
+
+
+class NotACheckpointError(CompanionError):
+    """A file given as a checkpoint that ``companion train`` did not write (text, random bytes, ...)."""
+
+
+class OutputPathError(CompanionError):
+    """An output path that cannot be used: it exists already (nothing is overwritten), or a file
+    stands where a folder is needed (or the other way round)."""
+
+
+class ScoresFileError(CompanionError):
+    """A ``--scores`` CSV that cannot be read: not text, wrong header, unreadable or non-finite values."""

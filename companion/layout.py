@@ -252,17 +252,18 @@ def _direct_folder(root: Path) -> Path | None:
     return root if root.name in DATASETS.values() else None
 
 
-def open_dataset(path: str | Path, dataset: str = "ped1") -> UCSDDataset:
-    """Find and read a UCSD-layout dataset.
+def _absolute(path: str | Path) -> Path:
+    return Path(os.path.abspath(Path(path).expanduser()))  # "." and ".." resolved, symlinks kept
 
-    ``path`` may be the folder the tarball was extracted into (holding ``UCSD_Anomaly_Dataset.v1p2/``),
-    that folder itself, a dataset folder (``UCSDped1/``, ``UCSDped2/``, ``UCSDsynth/``) or its
-    ``Test/`` or ``Train/``. ``dataset`` (``ped1``, ``ped2`` or ``synth``) chooses when several
-    are present; a dataset folder given directly is used whatever ``dataset`` says.
-    Introduced in notebook 01.
+
+def find_datasets(path: str | Path) -> dict[str, Path]:
+    """The dataset folders at ``path`` by name, e.g. ``{"UCSDsynth": Path(...)}``, without reading them.
+
+    ``path`` as for :func:`open_dataset`; a dataset folder (or its ``Test/`` or ``Train/``) given
+    directly finds itself alone. Raises :class:`DatasetNotFoundError` when ``path`` does not exist,
+    is a file or holds no dataset. Used by :func:`open_dataset`, scoring and the command line.
     """
-    root = Path(os.path.abspath(Path(path).expanduser()))  # "." and ".." resolved, symlinks kept
-    wanted = _dataset_name(dataset)
+    root = _absolute(path)
     if not root.exists():
         raise DatasetNotFoundError(
             f"{root} does not exist. Pass the folder you extracted UCSD_Anomaly_Dataset.tar.gz into "
@@ -271,21 +272,70 @@ def open_dataset(path: str | Path, dataset: str = "ped1") -> UCSDDataset:
     if not root.is_dir():
         raise DatasetNotFoundError(f"{root} is a file, not a folder; extract it first (`companion download DEST --archive FILE`).")
     folder = _direct_folder(root)
-    if folder is None:
-        bases = (root, root / ARCHIVE_DIR)
-        found = {name: base / name for base in bases for name in DATASETS.values() if (base / name).is_dir()}
-        if not found:
-            looked = ", ".join(f"{base / name}/" for base in bases for name in DATASETS.values())
-            raise DatasetNotFoundError(
-                f"no UCSD dataset in {root}. Looked for {looked}, and for {root} being one of "
-                "those dataset folders or its Test/ or Train/ folder."
-            )
+    if folder is not None:
+        return {folder.name: folder}
+    bases = (root, root / ARCHIVE_DIR)
+    found = {name: base / name for base in bases for name in DATASETS.values() if (base / name).is_dir()}
+    if not found:
+        looked = ", ".join(f"{base / name}/" for base in bases for name in DATASETS.values())
+        raise DatasetNotFoundError(
+            f"no UCSD dataset in {root}. Looked for {looked}, and for {root} being one of "
+            "those dataset folders or its Test/ or Train/ folder."
+        )
+    return dict(sorted(found.items()))
+
+
+def only_dataset(path: str | Path) -> str | None:
+    """The key (``"synth"``) of the one dataset under ``path`` when it holds exactly one and is not
+    itself a dataset folder; None otherwise (errors are left to :func:`open_dataset`).
+
+    What ``open_dataset(path)`` picks without being told; the command line says so.
+    """
+    root = _absolute(path)
+    try:
+        found = find_datasets(root)
+    except DatasetNotFoundError:
+        return None
+    if len(found) != 1 or _direct_folder(root) is not None:
+        return None
+    return _dataset_key(next(iter(found)))
+
+
+def _dataset_key(name: str) -> str:
+    """``"UCSDsynth"`` -> ``"synth"``."""
+    return {v: k for k, v in DATASETS.items()}[name]
+
+
+def _choices(found: dict[str, Path]) -> str:
+    return ", ".join(_dataset_key(name) for name in found)
+
+
+def open_dataset(path: str | Path, dataset: str | None = None) -> UCSDDataset:
+    """Find and read a UCSD-layout dataset.
+
+    ``path`` may be the folder the tarball was extracted into (holding ``UCSD_Anomaly_Dataset.v1p2/``),
+    that folder itself, a dataset folder (``UCSDped1/``, ``UCSDped2/``, ``UCSDsynth/``) or its
+    ``Test/`` or ``Train/``. ``dataset`` (``ped1``, ``ped2`` or ``synth``) chooses when several
+    are present; ``None`` takes the only one present, or ``ped1`` among several. A dataset folder
+    given directly is used whatever ``dataset`` says. Introduced in notebook 01.
+    """
+    root = _absolute(path)
+    wanted = None if dataset is None else _dataset_name(dataset)
+    found = find_datasets(root)
+    if _direct_folder(root) is not None or (len(found) == 1 and wanted is None):
+        folder = next(iter(found.values()))
+    elif wanted is not None:
         folder = found.get(wanted)
         if folder is None:
-            hint = ", ".join(k for k, v in DATASETS.items() if v in found)
             raise DatasetNotFoundError(
-                f"{wanted} not found in {root}; present: {', '.join(sorted(found))} (choose with --dataset {hint})"
+                f"{wanted} not found in {root}; present: {', '.join(found)} (choose with --dataset {_choices(found)})"
             )
+    elif DATASETS["ped1"] in found:
+        folder = found[DATASETS["ped1"]]
+    else:
+        raise DatasetNotFoundError(
+            f"{root} holds several datasets ({', '.join(found)}); choose one with --dataset {_choices(found)}"
+        )
     if not any((folder / split).is_dir() for split in SPLITS):
         raise DatasetNotFoundError(f"{folder} has no Train/ or Test/ folder; re-extract the archive")
     ds = _scan(folder)

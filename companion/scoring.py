@@ -20,8 +20,8 @@ import torch
 from tqdm.auto import tqdm
 
 from companion.cache import LoadedClip, load_clip
-from companion.errors import CompanionError
-from companion.layout import Clip, UCSDDataset, open_dataset
+from companion.errors import CompanionError, DatasetNotFoundError
+from companion.layout import Clip, UCSDDataset, find_datasets, open_dataset
 from companion.tensors import max_inversion, sliding_windows, to_model_input
 
 ScoreKind = Literal["mse", "psnr", "regularity"]
@@ -413,8 +413,15 @@ def run_checkpoint(
     model, ckpt = load_model(run / "checkpoint.pt" if run.is_dir() else run)
     prep, data = ckpt["preprocessing"], ckpt["data"]
     size, seq_len, invert = (prep["height"], prep["width"]), int(prep["seq_len"]), bool(prep["max_inversion"])
-    ds = open_dataset(root, dataset=dataset or data["dataset"])
-    train_ds = ds if ds.name == data["dataset"] else open_dataset(root, dataset=data["dataset"])
+    present = find_datasets(root)
+    if data["dataset"] not in present:
+        raise DatasetNotFoundError(
+            f"{run} was trained on {data['dataset']} (at {data.get('root', 'another path')}), but {root} holds "
+            f"{', '.join(present)}: pass a ROOT that holds {data['dataset']} (its training clips give the training "
+            "statistics and thresholds; --dataset chooses only the Test clips' dataset), or train a run on this data"
+        )
+    train_ds = open_dataset(root, dataset=data["dataset"])
+    ds = train_ds if dataset is None else open_dataset(root, dataset=dataset)
     chosen = labelled_clips(ds, clips)
     on_test = data["train_on"] == "normal-test-frames"
     split = "Test" if on_test else "Train"

@@ -12,12 +12,16 @@ resumed.
 
 from __future__ import annotations
 
+import codecs
 import dataclasses
 import json
 import math
 import os
+import pickle
 import platform
 import time
+import warnings
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,7 +34,7 @@ from tqdm.auto import tqdm
 
 import companion
 from companion.device import pick_device
-from companion.errors import CompanionError, ConfigMismatchError
+from companion.errors import CompanionError, ConfigMismatchError, NotACheckpointError, OutputPathError
 from companion.tensors import ClipLike, ClipSlice, WindowDataset, add_noise, max_inversion, to_model_input
 
 __all__ = [
@@ -215,11 +219,18 @@ def load_checkpoint(path: str | Path, config: Any = None, map_location: str | to
     if not path.is_file():
         raise CompanionError(f"no checkpoint at {path}: train one first (companion train ... --out RUN)")
     try:
-        ckpt = torch.load(path, map_location=map_location, weights_only=True)
+        with warnings.catch_warnings():  # torch warns about the pickle protocol of files that are not its own
+            warnings.filterwarnings("ignore", message="Detected pickle protocol")
+            ckpt = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as err:  # truncated, not a torch file, or from an unknown source
-        raise CompanionError(f"cannot read checkpoint {path}: {err}") from None
-    if not isinstance(ckpt, dict) or ckpt.get("format") != CHECKPOINT_FORMAT:
-        raise CompanionError(f"{path} is not a companion checkpoint (expected format {CHECKPOINT_FORMAT!r})")
+        raise NotACheckpointError(_not_a_checkpoint(path, _file_kind(path, err))) from None
+    if not isinstance(ckpt, dict):
+        raise NotACheckpointError(_not_a_checkpoint(path, f"a torch file holding a {type(ckpt).__name__}, not a checkpoint dict"))
+    if ckpt.get("format") != CHECKPOINT_FORMAT:
+        found = f"format {ckpt['format']!r}" if "format" in ckpt else "no 'format' entry"
+        raise NotACheckpointError(
+            _not_a_checkpoint(path, f"a torch checkpoint of another program or version ({found}; expected {CHECKPOINT_FORMAT!r})")
+        )
     if config is not None:
         diffs = config_differences(ckpt["model_config"], _config_dict(config))
         if diffs:
@@ -229,6 +240,43 @@ def load_checkpoint(path: str | Path, config: Any = None, map_location: str | to
                 + ". Load it with its own configuration (load_model(path)) or train a new run."
             )
     return ckpt
+
+
+def _not_a_checkpoint(path: Path, kind: str) -> str:
+    return (
+        f"{path} is not a companion checkpoint: it is {kind}. Pass a run folder written by "
+        "`companion train ROOT --out RUN` (or its checkpoint.pt), or train one that way"
+    )
+
+
+def _file_kind(path: Path, err: Exception) -> str:
+    """What a file that ``torch.load`` refused seems to be, from its first bytes (for the error message)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4096)
+    except OSError as os_err:
+        return f"a file that cannot be read ({os_err.strerror})"
+    if not head:
+        return "an empty file (an interrupted copy?)"
+    if head.startswith(b"PK\x03\x04"):
+        if not zipfile.is_zipfile(path):
+            return "a truncated or damaged zip archive (an interrupted copy or download?)"
+        with zipfile.ZipFile(path) as z:
+            if not any(name.endswith("data.pkl") for name in z.namelist()):
+                return "a zip archive, not a torch file"
+        if isinstance(err, pickle.UnpicklingError):
+            return "a torch file holding Python objects other than tensors and plain data, which are not loaded (unsafe)"
+        return "a damaged torch file"
+    if head[:1] == b"\x80":
+        return "a Python pickle, not a torch checkpoint"
+    try:
+        text = codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+    except UnicodeDecodeError:
+        return f"binary data of an unknown kind ({path.stat().st_size} bytes)"
+    if all(c.isprintable() or c.isspace() for c in text):
+        first = text.strip().splitlines()[0][:40] if text.strip() else ""
+        return f"a text file (starting {first!r})" if first else "a text file of blanks"
+    return f"binary data of an unknown kind ({path.stat().st_size} bytes)"
 
 
 def load_model(path: str | Path, device: str | torch.device | None = None) -> tuple[torch.nn.Module, dict[str, Any]]:
@@ -612,8 +660,10 @@ def train(
     from companion.model import build_model
     from companion.signals import clip_signal
 
-    dev = pick_device(device, verbose=verbose)  # first: a missing GPU fails before any data is read
     run = Path(out) if out is not None else None
+    if run is not None:
+        _check_run_folder(run)  # first: a run that could not be written fails before anything else
+    dev = pick_device(device, verbose=verbose)  # then a missing GPU fails before any data is read
     ckpt_path = run / CHECKPOINT_NAME if run is not None else None
     resume_from = None
     if ckpt_path is not None and ckpt_path.exists() and not resume:
@@ -734,6 +784,19 @@ def train(
         model_config=model_config, run_dir=run, data_spec=data_spec,
         resume_from=resume_from, device=dev, progress=progress, verbose=verbose,
     )  # fmt: skip
+
+
+def _check_run_folder(run: Path) -> None:
+    """Raise before any work when ``run`` (or a folder above it) is a file: the run could not be written."""
+    for folder in (run, *run.parents):
+        if folder.exists():
+            if not folder.is_dir():
+                where = "" if folder == run else f", so the run folder {run} cannot be made"
+                raise OutputPathError(
+                    f"{folder} is a file, not a folder{where}; nothing was trained or written. "
+                    "Choose another --out folder (a new one, or a run folder with --resume)"
+                )
+            return
 
 
 def _peek_epoch(path: Path) -> str:
