@@ -1,29 +1,90 @@
 #!/usr/bin/env bash
-# Vendor MathJax 3 for the book (no CDN): fetch the npm package once with `npm pack` into
-# .cache/mathjax/, copy the files the CommonHTML TeX bundle loads into _vendor/mathjax/ (both
-# git-ignored). book.yml serves _vendor/ as static files and sets mathjax_path to it.
+# MathJax 3 for the book. Usage: .ci/vendor_mathjax.sh [CONFIG_OUT]   (`make book` runs it)
+#
+# With npm: fetch the npm package once with `npm pack` into .cache/mathjax/ and copy the files
+# the CommonHTML TeX bundle loads into _vendor/mathjax/ (both git-ignored); book.yml serves
+# _vendor/ as static files and sets mathjax_path to it, so the book loads nothing from the web.
+# CI (CI=true) requires this offline copy: without it the script fails (status 2).
+# Elsewhere, without npm (or when `npm pack` fails) and without a vendored copy: a one-line
+# notice, and the book uses the standard MathJax from its CDN (Sphinx's default mathjax_path).
+#
+# CONFIG_OUT (e.g. _build/book.yml) receives the Jupyter Book configuration to build with,
+# generated from book.yml: with the vendored copy, book.yml with _vendor as an absolute path (the
+# book may be built from another root); without, book.yml less its two vendored-MathJax settings
+# (html_static_path's "_vendor", mathjax_path). Needs PyYAML: $PY, default .venv/bin/python.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VERSION=${MATHJAX_VERSION:-3.2.2}
+config_out=${1:-}
 dest=_vendor/mathjax
 stamp=$dest/.version
-if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$VERSION" ]; then exit 0; fi
-command -v npm >/dev/null || { echo "npm is needed once to vendor MathJax $VERSION (apt-get install npm)" >&2; exit 2; }
 cache=.cache/mathjax
-mkdir -p "$cache"
 tarball=$cache/mathjax-$VERSION.tgz
-if [ ! -f "$tarball" ]; then
-  (cd "$cache" && npm pack --silent "mathjax@$VERSION" >/dev/null)
+case "${CI:-}" in "" | false | 0) ci= ;; *) ci=1 ;; esac
+
+fetch() {  # the npm tarball, once
+  [ -f "$tarball" ] && return 0
+  command -v npm >/dev/null || { why="npm not found"; return 1; }
+  mkdir -p "$cache"
+  (cd "$cache" && npm pack --silent "mathjax@$VERSION" >/dev/null) || { why="npm pack mathjax@$VERSION failed"; return 1; }
+}
+
+extract() {
+  rm -rf "$cache/package" "$dest"
+  tar -xzf "$tarball" -C "$cache"
+  local es5=$cache/package/es5
+  mkdir -p "$dest/output/chtml/fonts" "$dest/input/tex"
+  cp "$es5/tex-chtml.js" "$dest/"
+  cp -r "$es5/output/chtml/fonts/woff-v2" "$dest/output/chtml/fonts/"   # the CHTML web fonts
+  cp -r "$es5/input/tex/extensions" "$dest/input/tex/"                  # TeX packages autoloaded on use
+  cp -r "$es5/ui" "$es5/a11y" "$es5/sre" "$dest/"                       # the right-click menu, accessibility
+  cp "$cache/package/LICENSE" "$dest/"
+  echo "$VERSION" > "$stamp"
+  rm -rf "$cache/package"
+  echo "MathJax $VERSION vendored into $dest"
+}
+
+why=
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$VERSION" ]; then
+  :                                                     # already vendored
+elif fetch; then
+  extract
+elif [ -n "$ci" ]; then
+  echo "error: $why: CI builds the book with the vendored MathJax $VERSION only (fetched once by npm pack; apt-get install npm)" >&2
+  exit 2
+elif [ -f "$stamp" ]; then
+  echo "notice: $why: the book keeps the vendored MathJax $(cat "$stamp") instead of $VERSION" >&2
 fi
-rm -rf "$cache/package" "$dest"
-tar -xzf "$tarball" -C "$cache"
-es5=$cache/package/es5
-mkdir -p "$dest/output/chtml/fonts" "$dest/input/tex"
-cp "$es5/tex-chtml.js" "$dest/"
-cp -r "$es5/output/chtml/fonts/woff-v2" "$dest/output/chtml/fonts/"   # the CHTML web fonts
-cp -r "$es5/input/tex/extensions" "$dest/input/tex/"                  # TeX packages autoloaded on use
-cp -r "$es5/ui" "$es5/a11y" "$es5/sre" "$dest/"                       # the right-click menu, accessibility
-cp "$cache/package/LICENSE" "$dest/"
-echo "$VERSION" > "$stamp"
-rm -rf "$cache/package"
-echo "MathJax $VERSION vendored into $dest"
+
+[ -n "$config_out" ] || exit 0
+if [ -f "$stamp" ]; then
+  mode=vendored
+else
+  mode=cdn
+  echo "notice: $why, so the book uses the standard MathJax from its CDN (math needs the network when read); install npm (apt-get install npm) and rerun make book for the offline copy" >&2
+fi
+mkdir -p "$(dirname "$config_out")"
+"${PY:-.venv/bin/python}" - "$config_out" "$mode" <<'EOF'
+import sys
+from pathlib import Path
+
+import yaml
+
+out, mode = Path(sys.argv[1]), sys.argv[2]
+book = yaml.safe_load(Path("book.yml").read_text(encoding="utf-8"))
+config = book["sphinx"]["config"]
+static = config["html_static_path"]
+static.remove("_vendor")  # a KeyError/ValueError here: book.yml changed, update this script
+if mode == "vendored":
+    # Absolute: the book may be built from another root (a copy of the course under _build/).
+    static.insert(0, str(Path("_vendor").resolve()))
+    note = "MathJax vendored in _vendor/mathjax/ (no CDN)"
+else:
+    del config["mathjax_path"]  # Sphinx's default: MathJax 3 from its CDN
+    if not static:
+        del config["html_static_path"]
+    note = "MathJax from its CDN (Sphinx's default mathjax_path): npm was not found"
+text = yaml.safe_dump(book, sort_keys=False, allow_unicode=True)
+header = f"# Generated by .ci/vendor_mathjax.sh from book.yml (edit book.yml, not this file).\n# {note}.\n"
+out.write_text(header + text, encoding="utf-8")
+EOF
