@@ -40,6 +40,7 @@ import numpy as np
 from PIL import Image
 
 from companion.errors import CompanionError
+from companion.layout import DATASETS, find_datasets
 from companion.paths import cache_dir
 
 VERSION = 1
@@ -644,15 +645,61 @@ def default_dataset() -> Path:
     return root
 
 
+def repo_root(start: str | Path | None = None) -> Path | None:
+    """The course repository holding ``start`` (default: the current directory), or None.
+
+    The nearest of ``start`` and its ancestors that holds ``pyproject.toml`` beside
+    ``notebooks/`` or ``companion/``: the repository root whether a notebook's kernel runs in
+    ``notebooks/`` or a shell in the root. Used by :func:`course_data`.
+    """
+    here = Path(os.path.abspath(Path.cwd() if start is None else Path(start).expanduser()))
+    for folder in (here, *here.parents):
+        if (folder / "pyproject.toml").is_file() and ((folder / "notebooks").is_dir() or (folder / "companion").is_dir()):
+            return folder
+    return None
+
+
+def course_path(value: str | Path, start: str | Path | None = None) -> Path:
+    """``$COURSE_DATA`` as an absolute path: ``~`` expanded, and a relative path taken from the
+    repository root (:func:`repo_root` of ``start``, default the current directory), or from
+    ``start`` itself outside a course repository. ``.`` and ``..`` are resolved, symlinks kept.
+    """
+    path = Path(value).expanduser()
+    if not path.is_absolute():
+        here = Path.cwd() if start is None else Path(start).expanduser()
+        path = (repo_root(here) or here) / path
+    return Path(os.path.abspath(path))
+
+
+def _only_dataset_key(root: Path) -> str | None:
+    """The key (``"ped2"``) of the one dataset at ``root`` (a dataset folder given directly
+    included), or None when there are none or several, or ``root`` cannot be read."""
+    try:
+        found = find_datasets(root)
+    except CompanionError:
+        return None
+    if len(found) != 1:
+        return None
+    return {name: key for key, name in DATASETS.items()}[next(iter(found))]
+
+
 def course_data() -> tuple[Path, str]:
     """The course's data switch, read by the first cell of every notebook: ``(root, dataset)``.
 
-    With ``$COURSE_DATA`` unset, the synthetic default (:func:`default_dataset`, dataset
-    ``synth``). Set it to a real UCSD download (the folder holding
-    ``UCSD_Anomaly_Dataset.v1p2/``) and ``$COURSE_DATASET`` to ``ped1`` (default) or ``ped2``.
-    Introduced in notebook 01.
+    With ``$COURSE_DATA`` unset (or empty), the synthetic default (:func:`default_dataset`,
+    dataset ``synth``). Set it to a UCSD download (the folder holding
+    ``UCSD_Anomaly_Dataset.v1p2/``, that folder, or a dataset folder such as ``UCSDped2/``).
+    A relative ``$COURSE_DATA`` is taken from the repository root, the nearest folder at or
+    above the current directory that holds ``pyproject.toml`` and ``notebooks/`` (or
+    ``companion/``), so ``COURSE_DATA=data/ucsd`` means ``<repository>/data/ucsd`` both in a
+    shell at the root and in a notebook kernel running in ``notebooks/``; outside a course
+    repository it is taken from the current directory. ``~`` is expanded. ``$COURSE_DATASET``
+    (``ped1``, ``ped2`` or ``synth``) chooses the dataset; unset, the only dataset present, or
+    ``ped1`` when there are several (or none: :func:`~companion.layout.open_dataset` then says
+    what is wrong). Introduced in notebook 01.
     """
     real = os.environ.get("COURSE_DATA")
-    if real:
-        return Path(real).expanduser(), os.environ.get("COURSE_DATASET", "ped1")
-    return default_dataset(), "synth"
+    if not real:
+        return default_dataset(), "synth"
+    root = course_path(real)
+    return root, os.environ.get("COURSE_DATASET") or _only_dataset_key(root) or "ped1"
