@@ -11,7 +11,7 @@ BOOK_HTML := _build/html
 # The notebooks' stored outputs are those of the synthetic default: never of a real download.
 COURSE_ENV := env -u COURSE_DATA -u COURSE_DATASET -u COURSE_PROFILE
 
-.PHONY: install test unit nbval book course notebooks screenshot clean
+.PHONY: install test unit nbval nbval-portable book course other-data notebooks reference-models screenshot clean
 
 install: $(STAMP)
 
@@ -21,39 +21,70 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
-test: unit nbval book
+test: unit nbval nbval-portable book other-data
 
 unit: $(STAMP)
 	$(PY) -m pytest
 
-# pytest exits 5 when it collects nothing: skip the step while no notebook exists yet.
+# The notebooks' stored outputs, checked twice: as the machine runs them, and with PyTorch's generic
+# kernels on one thread (another CPU, another thread count: the outputs must hold on both).
+NBVAL := $(PY) -m pytest --nbval --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg
+PORTABLE_ENV := ATEN_CPU_CAPABILITY=default OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
+
 nbval: $(STAMP)
-ifneq ($(NOTEBOOKS),)
-	$(COURSE_ENV) $(PY) -m pytest --nbval --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg $(NOTEBOOKS)
-else
-	@echo "nbval: no notebooks yet"
-endif
+	$(COURSE_ENV) $(NBVAL) $(NOTEBOOKS)
+
+nbval-portable: $(STAMP)
+	$(COURSE_ENV) $(PORTABLE_ENV) $(NBVAL) $(NOTEBOOKS)
 
 # The book shows the stored outputs (no execution); warnings are errors; MathJax is vendored where
 # npm exists (always in CI), else loaded from its CDN with a notice (.ci/vendor_mathjax.sh).
+# BOOK_ROOT: the folder holding the book's pages (`make course` builds from its executed copies).
+BOOK_ROOT ?= .
+
 book: $(STAMP)
-	PY=$(PY) .ci/vendor_mathjax.sh _build/book.yml
-	$(VENV)/bin/jupyter-book build . --config _build/book.yml --toc toc.yml -W --keep-going --all
-	$(PY) .ci/check_book.py $(BOOK_HTML)
+	PY=$(PY) .ci/vendor_mathjax.sh $(BOOK_ROOT)/_build/book.yml
+	$(VENV)/bin/jupyter-book build $(BOOK_ROOT) --config $(BOOK_ROOT)/_build/book.yml --toc $(BOOK_ROOT)/toc.yml -W --keep-going --all
+	$(PY) .ci/check_book.py $(BOOK_ROOT)/_build/html
 
-SYNTH := data/synth/UCSD_Anomaly_Dataset.v1p2/UCSDsynth/synth.json
+# The whole course on the synthetic default: the notebooks executed as copies in _build/course/
+# (never in place: a failed or interrupted run leaves the clone as it was), then the book built
+# from those copies into _build/course/_build/html. No per-cell time limit.
+COURSE_BUILD := _build/course
 
-course: $(STAMP) $(SYNTH)
-	$(VENV)/bin/companion inspect data/synth --dataset synth --json data/synth-report.json
-	$(MAKE) notebooks book
+course: $(STAMP)
+	rm -rf $(COURSE_BUILD)
+	$(COURSE_ENV) $(PY) .ci/run_notebooks.py --into $(COURSE_BUILD) $(NOTEBOOKS)
+	$(MAKE) book BOOK_ROOT=$(COURSE_BUILD)
 
-# Generated once: `companion synth` refuses to overwrite an existing dataset.
-$(SYNTH): | $(STAMP)
-	$(VENV)/bin/companion synth data/synth
+# Every notebook, top to bottom, on other data than the default (the outputs are not compared, only
+# that each runs without error), with COURSE_PROFILE=quick (2 epochs of each model): the real Ped1
+# sample beside the repository (Test clips only; skipped with a notice where it is absent) and a
+# synthetic set at Ped2's frame size and clip counts (generated once into _build/ped2-like).
+SAMPLE ?= ../shared/data/ucsd-ped1-sample
+PED2_LIKE := _build/ped2-like
 
-# Each notebook in order on a fresh kernel, in place; the jupytext .md twins regenerated.
+other-data: $(STAMP)
+ifneq ($(wildcard $(SAMPLE)/UCSD_Anomaly_Dataset.v1p2),)
+	rm -rf _build/on-sample
+	COURSE_PROFILE=quick COURSE_DATA=$(abspath $(SAMPLE)) $(PY) .ci/run_notebooks.py --into _build/on-sample $(NOTEBOOKS)
+else
+	@echo "other-data: the real Ped1 sample is not at $(SAMPLE) (set SAMPLE=...): skipping that run"
+endif
+	test -f $(PED2_LIKE)/COMPLETE || { rm -rf $(PED2_LIKE) && $(VENV)/bin/companion synth $(PED2_LIKE) --size 240x360 \
+		--train-clips 16 --test-clips 12 --frames 150 && touch $(PED2_LIKE)/COMPLETE; }
+	rm -rf _build/on-ped2-like
+	COURSE_PROFILE=quick COURSE_DATA=$(abspath $(PED2_LIKE)) $(PY) .ci/run_notebooks.py --into _build/on-ped2-like $(NOTEBOOKS)
+
+# Maintainers: re-execute the committed notebooks on the synthetic default and store their outputs
+# (each .ipynb replaced only once it ran completely; its jupytext .md twin regenerated).
 notebooks: $(STAMP)
-	$(COURSE_ENV) $(PY) .ci/run_notebooks.py $(NOTEBOOKS)
+	$(COURSE_ENV) $(PY) .ci/run_notebooks.py --refresh $(NOTEBOOKS)
+
+# Maintainers: retrain the reference runs that notebook 05 analyses (companion/reference/README.md),
+# then `make notebooks`.
+reference-models: $(STAMP)
+	$(PY) .ci/reference_models.py
 
 # Optional (not part of `make test`): a PNG of one chapter in headless Chromium, to eyeball
 # math and outputs. Needs Debian's chromium (apt-get install -y chromium).
