@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -113,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
             keep.parent.mkdir(parents=True, exist_ok=True)
             nbformat.write(nb, keep)
             hint = " (raise the limit with --timeout, or drop it)" if isinstance(error, CellTimeoutError) else ""
-            last = str(error).strip().splitlines()[-1:] or [type(error).__name__]
+            last = re.sub(r"\x1b\[[0-9;]*m", "", str(error)).strip().splitlines()[-1:] or [type(error).__name__]
             print(f"FAILED {name}, {failed_cell(nb)}: {type(error).__name__}: {last[0][:500]}{hint}\n"
                   f"  the executed copy is kept in {keep}; no tracked file was changed", file=sys.stderr)
             return 1
