@@ -1,7 +1,7 @@
 """Retrain the reference runs shipped in companion/reference/ (maintainers only: `make reference-models`).
 
 Each shipped course model (`companion.reference.SHIPPED`) is trained on the synthetic default with the
-package's default settings (`companion.train.TRAIN_DEFAULTS`) on this machine's CPU, then
+package's default settings (`companion.settings.TRAIN_DEFAULTS`) on this machine's CPU, then
 exported with its weights only. The old files are replaced only after every model trained.
 Afterwards refresh the notebooks (`make notebooks`) and commit both.
 """

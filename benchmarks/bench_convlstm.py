@@ -12,9 +12,10 @@ another process hits all variants alike). Variants, per shape:
   fused     companion.convlstm.ConvLSTMCell: one convolution over cat[x, h] -> 4*hidden
   conv      one plain Conv2d(in+hidden -> 4*hidden) per step, nothing else: the ceiling a
             per-step cell cannot beat (the cell adds the concatenation and the gate arithmetic)
-  layer     ConvLSTM, per-step cell (hoist_input_conv=False)
-  hoisted   ConvLSTM(hoist_input_conv=True): the input-to-state convolution for all T frames in
-            one batched convolution before the loop; only W_h * h stays inside it
+  layer     ConvLSTM, per-step cell
+  hoisted   the same layer with the input-to-state convolution for all T frames in one batched
+            convolution before the loop, only W_h * h inside it (benchmarks/experiments.py: measured
+            no faster on a CPU, so the package keeps the per-step cell)
 
 Then the whole model of the "cpu" configuration (and its non-recurrent ablation): forward +
 backward of an MSE loss on a batch of 8 windows, on ONE thread (the notebooks' target: well
@@ -38,6 +39,8 @@ from torch import Tensor, nn
 from torch.utils import benchmark
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from experiments import hoisted_forward  # noqa: E402
+
 from companion.convlstm import ConvLSTM, ConvLSTMCell  # noqa: E402
 from companion.model import build_model, count_parameters  # noqa: E402
 
@@ -85,9 +88,9 @@ def _conv_seq(conv: nn.Conv2d, xh: Tensor) -> Callable[[], None]:
     return run
 
 
-def _layer_seq(layer: ConvLSTM, x: Tensor) -> Callable[[], None]:
+def _layer_seq(layer: ConvLSTM, x: Tensor, forward: Callable = ConvLSTM.forward) -> Callable[[], None]:
     def run() -> None:
-        layer(x)[0].sum().backward()
+        forward(layer, x)[0].sum().backward()
 
     return run
 
@@ -108,16 +111,12 @@ def bench_shape(shape: tuple, device: torch.device, rounds: int) -> dict[str, fl
         "fused": _cell_seq(ConvLSTMCell(cin, hid, 3).to(device), x, hid),
         "conv": _conv_seq(nn.Conv2d(cin + hid, 4 * hid, 3, padding=1).to(device), xh),
         "layer": _layer_seq(layer, x),
-        "hoisted": _layer_seq(layer, x),
+        "hoisted": _layer_seq(layer, x, hoisted_forward),
     }
-
-    def set_hoist(name: str) -> None:
-        layer.hoist_input_conv = name == "hoisted"
 
     # warm-up, and pick `number` so that one measurement takes about 0.1 s
     number = {}
     for name, fn in variants.items():
-        set_hoist(name)
         for _ in range(3):
             fn()
         one = _time(fn, 1)
@@ -125,7 +124,6 @@ def bench_shape(shape: tuple, device: torch.device, rounds: int) -> dict[str, fl
     results: dict[str, list[float]] = {n: [] for n in variants}
     for _ in range(rounds):
         for name, fn in variants.items():
-            set_hoist(name)
             results[name].append(_time(fn, number[name]))
     return {n: statistics.median(v) for n, v in results.items()}
 

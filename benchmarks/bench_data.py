@@ -25,10 +25,12 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from experiments import sample_root  # noqa: E402
+
 from companion.cache import load_clip  # noqa: E402
 from companion.layout import Clip, open_dataset  # noqa: E402
 
-SAMPLE = Path(os.environ.get("UCSD_PED1_SAMPLE") or Path(__file__).resolve().parents[2] / "shared" / "data" / "ucsd-ped1-sample")
+SAMPLE = sample_root()
 SMALL = (64, 96)
 KERAS_SIZE, KERAS_T = 224, 10
 PED1_TRAIN_FRAMES = 34 * 200

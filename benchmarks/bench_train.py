@@ -61,8 +61,9 @@ def throughput(config_name: str, batch_size: int, steps: int) -> None:
 
 
 def full_run(args: argparse.Namespace) -> None:
+    from companion.settings import default_settings
     from companion.synth import default_dataset
-    from companion.train import default_settings, train
+    from companion.train import train
 
     root = default_dataset()
     settings = default_settings(
@@ -103,7 +104,7 @@ def main() -> None:
         torch.set_num_threads(args.threads)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
     if not args.skip_throughput:
-        from companion.train import default_settings
+        from companion.settings import default_settings
 
         throughput("cpu", args.batch_size or default_settings("cpu").batch_size, args.steps)
     if not args.skip_run:

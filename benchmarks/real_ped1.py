@@ -1,7 +1,7 @@
 """Real UCSD Ped1 sample: the course's models against motion and optical-flow baselines (notebook 05).
 
-Not a test: a script that trains small models on the real sample (../shared/data/ucsd-ped1-sample),
-prints a table, writes a JSON of every figure (--json) and a compact JSON for the course (--summary,
+Not a test: a script that trains small models on the real sample (--root, else $UCSD_PED1_SAMPLE, else
+../shared/data/ucsd-ped1-sample), prints a table, writes a JSON of every figure (--json) and a compact JSON for the course (--summary,
 benchmarks/results/real_ped1_summary.json, which notebook 05 reads).
 
 Protocol (say it with every number): the sample has 9 Test clips (1-8, 17) and no Train clips. Three
@@ -35,12 +35,16 @@ statistics normalisation, then each fold's micro; the JSON holds every variant a
     motion-sq + flow-background (fixed sum, no learning)     0.891 / 0.886   0.785 0.944 0.945
     plain (cpu config, reconstruct, 20 epochs), frame mean   0.711 / 0.715   0.818 0.540 0.776
     next (predict the next frame, 20 epochs), frame mean     0.703 / 0.708   0.779 0.542 0.788
-    absdiff-g4-lr1e-3-e60 (reconstruct 4x|diff|), frame mean 0.836 / 0.826   0.750 0.892 0.868
+    absdiff-g4-lr1e-3-e60 (reconstruct 4x|diff|), frame mean 0.836 / 0.826   0.750 0.892 0.868   (*)
     flow-next (next flow-speed image, 30 ep.), frame mean    0.839 / 0.824   0.765 0.931 0.819
     flow-next, z p99 (per-pixel z, 99th percentile)          0.837 / 0.841   0.788 0.932 0.792
     flow-next, mean + z p99 (model only)                     0.860 / 0.850   0.793 0.947 0.840
     flow-next, mean + z p99 + motion-sq                      0.890 / 0.887   0.797 0.958 0.916
     (flow-next seeds 0, 1, 2: mean + z p99 micro 0.860-0.861, + motion-sq 0.890-0.891, frame mean 0.839-0.840)
+    (*) signal="absdiff" (the model sees and outputs 4 x |frame difference|) and "next-residual"
+        (predict the change of each frame: collapses to "copy the last frame") were measured with
+        companion at commit fbeb65b and then removed from the package as dead ends; this script no
+        longer trains them (benchmarks/experiments.py says what else was removed).
 
 flow-next scored by mean + z p99 is the first model above 0.85 micro (+0.048 over motion energy,
 +0.012 over motion-sq, +0.014 over flow energy), but not in every fold: in fold 3 (0.840) it loses to
@@ -53,8 +57,7 @@ min-max lowers every micro AUC (0.69-0.77; fold 3 is the worst) and leaves macro
 Training is deterministic: the same seed on this CPU gives bit-identical weights (script, CLI).
 
 Each number can be reproduced from the command line (ROOT=../shared/data/ucsd-ped1-sample; the
-clips of each fold as above; WORK/configs/NAME.json are written by this script; the summary JSON
-holds every row's fold-1 commands)::
+clips of each fold as above; the summary JSON holds every row's fold-1 commands)::
 
     # the issue's model ("plain"), fold 1
     companion train $ROOT --out WORK/plain_f1 --config cpu --train-on normal-test-frames --clips 2,3,5,6,8,17
@@ -63,8 +66,6 @@ holds every row's fold-1 commands)::
     companion evaluate WORK/plain_f1 $ROOT --clips 1,4,7 --region 16 --smooth 9   # per-pixel ratio + 16x16 patch max
     # next-frame prediction, and the other recipes (their exact commands are in the JSON's "command")
     companion train $ROOT --out WORK/next_f1 --config cpu --target next --train-on normal-test-frames --clips 2,3,5,6,8,17
-    companion train $ROOT --out WORK/absdiff-g4-lr1e-3-e60_f1 --config WORK/configs/absdiff-g4-lr1e-3-e60.json \
-        --lr 0.001 --stride 2 --epochs 60 --batch-size 8 --train-on normal-test-frames --clips 2,3,5,6,8,17
     # flow-next (seeds 1, 2: --seed 1 --out WORK/flow-next-s1_f1, ...), its scores and their combinations
     companion train $ROOT --out WORK/flow-next_f1 --config flow-next --seed 0 --train-on normal-test-frames --clips 2,3,5,6,8,17
     companion evaluate WORK/flow-next_f1 $ROOT --clips 1,4,7 --scores mean.csv               # frame mean
@@ -81,9 +82,12 @@ Fold 1 checked: these commands give the script's figures (flow-next frame mean 0
 0.7853 / 0.7443).
 
 Run: ``.venv/bin/python benchmarks/real_ped1.py --work runs/real_ped1 --json results.json
---summary benchmarks/results/real_ped1_summary.json`` (``--recipes plain,next`` to choose; runs already
-in WORK are reused, not retrained). Training CPU seconds per fold on 2 idle cores: plain ~25, next
-~30, flow-next ~30-60 (flow images included), absdiff (60 epochs) ~100; scoring everything ~2 min.
+--summary benchmarks/results/real_ped1_summary.json`` (``--recipes plain,next`` to choose; ``--root`` for
+the sample elsewhere). A run already in WORK is reused, not retrained, when it was trained exactly as
+the recipe says (configuration, settings, clips, epochs), else the script stops. Training and scoring
+call the package's own ``companion.train.train`` and ``companion.evaluation.run_outputs``, what
+``companion train`` and ``companion evaluate`` run. Training CPU seconds per fold on 2 idle cores:
+plain ~25, next ~30, flow-next ~30-60 (flow images included); scoring everything ~2 min.
 """
 
 from __future__ import annotations
@@ -93,7 +97,6 @@ import dataclasses
 import datetime
 import json
 import os
-import resource
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -102,31 +105,24 @@ from typing import Any
 import numpy as np
 import torch
 
-from companion.baselines import FLOW_MIN_STD, background_scores, fit_background, flow_magnitude, motion_energy, squared_difference
+from experiments import add_root_argument, cpu_seconds, error_maps, train_or_reuse
+
+from companion.baselines import FLOW_MIN_STD, background_scores, fit_background, motion_energy, squared_difference
 from companion.cache import load_clip
 from companion.layout import open_dataset
 from companion.metrics import frame_auc
-from companion.model import CONFIGS
 from companion.regions import RegionSettings, motion_maps, pixel_statistics, region_scores
-from companion.scoring import normalize_scores, postprocess, reconstruction_errors
-from companion.train import load_model, train
+from companion.scoring import normalize_scores, postprocess
+from companion.signals import flow_magnitude
+from companion.tensors import normal_frames
 
-ROOT = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "ucsd-ped1-sample"
 FOLDS: dict[int, tuple[str, str]] = {1: ("2,3,5,6,8,17", "1,4,7"), 2: ("1,3,4,6,7,17", "2,5,8"), 3: ("1,2,4,5,7,8", "3,6,17")}
 SIZE = (64, 96)  # every baseline and every recipe's model input
 
-#: name -> (model configuration: a name of CONFIGS or overrides of "cpu", train() keyword arguments).
-#: Variants that are not named configurations are written to WORK/configs/NAME.json, which
-#: `companion train --config WORK/configs/NAME.json` reads; their training settings are the cpu
-#: configuration's (--lr 3e-3 --stride 2 --epochs 20 --batch-size 8) unless given here.
-CPU_SETTINGS: dict[str, Any] = {"lr": 3e-3, "stride": 2, "epochs": 20, "batch_size": 8}
-RECIPES: dict[str, tuple[str | dict[str, Any], dict[str, Any]]] = {
+#: name -> (a named model configuration, options of companion.train.train: its defaults otherwise).
+RECIPES: dict[str, tuple[str, dict[str, Any]]] = {
     "plain": ("cpu", {}),  # the issue's model: reconstruct the frames, MSE, 64x96, 20 epochs
     "next": ("cpu", {"target": "next"}),  # predict the next frame (Liu et al. 2018 without flow/GAN losses)
-    "next-residual": ({"target": "next", "residual": True}, {}),  # predict the change: collapses to "copy"
-    # reconstruct the frame differences, amplified 4x (pilots on fold 1 with gain 1, and with gain 4 at
-    # lr 3e-3 x 20 epochs, collapsed to "output zero", whose error is motion-sq; not run on every fold)
-    "absdiff-g4-lr1e-3-e60": ({"signal": "absdiff", "signal_gain": 4.0}, {"lr": 1e-3, "epochs": 60}),
     # predict the next optical-flow speed image (the flow-next configuration and its training defaults:
     # 30 epochs, lr 3e-3, batch 8, stride 2), three seeds
     "flow-next": ("flow-next", {"seed": 0}),
@@ -151,11 +147,6 @@ def names(spec: str) -> list[str]:
     return [f"Test{int(x):03d}" for x in spec.split(",")]
 
 
-def cpu_seconds() -> float:
-    r = resource.getrusage(resource.RUSAGE_SELF)
-    return r.ru_utime + r.ru_stime
-
-
 @dataclasses.dataclass(frozen=True)
 class Sample:
     """The 9 labelled clips at SIZE: frames, labels, and the frames that may train (normal, not repaired)."""
@@ -170,81 +161,24 @@ def load_sample(ds) -> Sample:
     clips = {c.name: c for c in ds.select("test", None)}
     loaded = {n: load_clip(c, size=SIZE) for n, c in clips.items()}
     labels = {n: np.asarray(c.labels, dtype=bool) for n, c in clips.items()}
-    keep = {n: ~labels[n] & ~loaded[n].repaired for n in clips}
+    keep = {n: normal_frames(loaded[n], by_labels=True) for n in clips}
     return Sample(list(clips), {n: loaded[n].frames for n in clips}, labels, keep)
 
 
-def train_run(recipe: str, fold: int, work: Path) -> dict[str, Any]:
-    """Train (or reuse) one run; returns its training facts."""
-    out = work / f"{recipe}_f{fold}"
-    facts_file = out / "facts.json"
-    if facts_file.exists():
-        return json.loads(facts_file.read_text())
-    if (out / "checkpoint.pt").exists():  # trained elsewhere (e.g. by `companion train`): wall time from its history
-        ckpt = torch.load(out / "checkpoint.pt", weights_only=True)
-        prep = ckpt["preprocessing"]
-        return {
-            "cpu_s": None, "wall_s": float(sum(ckpt["history"]["seconds"])), "epochs": ckpt["epoch"],
-            "train_windows": ckpt["data"]["train_windows"], "val_windows": ckpt["data"]["val_windows"],
-            "size": f"{prep['height']}x{prep['width']}", "seq_len": prep["seq_len"],
-        }  # fmt: skip
-    c0, t0 = cpu_seconds(), time.perf_counter()
-    result = train(
-        ROOT, out, train_on="normal-test-frames", clips=FOLDS[fold][0], device="cpu", progress=False, verbose=False,
-        config=config_argument(recipe, work), **training_options(recipe),
-    )  # fmt: skip
-    ckpt = torch.load(out / "checkpoint.pt", weights_only=True)
-    prep = ckpt["preprocessing"]
-    facts = {
-        "cpu_s": cpu_seconds() - c0,
-        "wall_s": time.perf_counter() - t0,
-        "epochs": result.epochs,
-        "train_windows": result.data["train_windows"],
-        "val_windows": result.data["val_windows"],
-        "size": f"{prep['height']}x{prep['width']}",
-        "seq_len": prep["seq_len"],
-    }
-    facts_file.write_text(json.dumps(facts, indent=2))
-    return facts
-
-
-def config_argument(recipe: str, work: Path) -> str:
-    """The --config value of a recipe: a configuration name, or a JSON file written into WORK/configs."""
-    config, _ = RECIPES[recipe]
-    if isinstance(config, str):
-        return config
-    path = work / "configs" / f"{recipe}.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(dataclasses.replace(CONFIGS["cpu"], name=f"cpu-{recipe}", **config).to_dict(), indent=1))
-    return str(path)
-
-
-def training_options(recipe: str) -> dict[str, Any]:
+def train_run(recipe: str, fold: int, work: Path, root: Path) -> dict[str, Any]:
+    """Train (or reuse, when it is the same run) one recipe's run of a fold; returns its training facts."""
     config, options = RECIPES[recipe]
-    return options if isinstance(config, str) else {**CPU_SETTINGS, **options}
+    return train_or_reuse(root, work / f"{recipe}_f{fold}", config=config, clips=FOLDS[fold][0], **options)
 
 
-def train_command(recipe: str, fold: int, work: Path) -> str:
+def train_command(recipe: str, fold: int, work: Path, root: Path) -> str:
     """The `companion train` command line that trains this run."""
-    flags = "".join(f" --{k.replace('_', '-')} {v}" for k, v in training_options(recipe).items())
+    config, options = RECIPES[recipe]
+    flags = "".join(f" --{k.replace('_', '-')} {v}" for k, v in options.items())
     return (
-        f"companion train {ROOT} --out {work / f'{recipe}_f{fold}'} --config {config_argument(recipe, work)}{flags} "
+        f"companion train {root} --out {work / f'{recipe}_f{fold}'} --config {config}{flags} "
         f"--train-on normal-test-frames --clips {FOLDS[fold][0]}"
     )
-
-
-def all_maps(run: Path, ds) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-    """Error maps of every clip of the sample under the run's model (in its own signal: flow models' maps are of flow images)."""
-    model, ckpt = load_model(run / "checkpoint.pt", device="cpu")
-    prep = ckpt["preprocessing"]
-    size = (prep["height"], prep["width"])
-    if size != SIZE:
-        raise SystemExit(f"{run} works at {size}; this benchmark scores every method at {SIZE}")
-    maps = {}
-    for clip in ds.select("test", None):
-        loaded = load_clip(clip, size=size)
-        maps[clip.name] = reconstruction_errors(model, loaded.frames, int(prep["seq_len"]), bool(prep["max_inversion"]), progress=False).maps
-    return maps, ckpt["data"]
 
 
 def assess(scorer: Scorer, sample: Sample, train_names: list[str], eval_names: list[str], smooth: int = 0) -> dict[str, float | None]:
@@ -426,14 +360,14 @@ def evaluate_cmd(recipe: str, scoring: str, fold: int = 1, norm: str = "train", 
     return f"companion evaluate $WORK/{recipe}_f{fold} $ROOT --clips {FOLDS[fold][1]}{region} --normalize {norm}{out}"
 
 
-def commands(method: str, scoring: str, work: Path) -> list[str]:
+def commands(method: str, scoring: str, work: Path, root: Path) -> list[str]:
     """The command lines of fold 1 that reproduce a row (train-normalised micro/macro; video: see the notes)."""
     if method in ("motion", "motion-sq", "flow", "flow-background"):
         return [baseline_cmd(method), baseline_cmd(method, norm="video", csv=False)]
     if method == "motion-sq+flow-background":
         return [baseline_cmd("motion-sq"), baseline_cmd("flow-background"),
                 "companion combine $CSV/motion-sq_f1.csv $CSV/flow-background_f1.csv"]  # fmt: skip
-    train_line = train_command(method, 1, work).replace(str(work), "$WORK").replace(str(ROOT), "$ROOT")
+    train_line = train_command(method, 1, work, root).replace(str(work), "$WORK").replace(str(root), "$ROOT")
     if scoring in ("frame-mean s0", "z p99 s0"):
         return [train_line, evaluate_cmd(method, scoring), evaluate_cmd(method, scoring, norm="video", csv=False)]
     parts = [evaluate_cmd(method, "frame-mean s0"), evaluate_cmd(method, "z p99 s0")]
@@ -444,7 +378,7 @@ def commands(method: str, scoring: str, work: Path) -> list[str]:
     return [train_line, *parts, "companion combine " + " ".join(csvs)]
 
 
-def compact_summary(results: dict[str, Any], work: Path) -> dict[str, Any]:
+def compact_summary(results: dict[str, Any], work: Path, root: Path) -> dict[str, Any]:
     """The course's JSON (notebook 05 reads ``protocol_short`` and ``rows``: label, kind, micro_train,
     macro_train, fold_micro_train): one row per method and scoring, flow-next also over its 3 seeds."""
     found = {name: (by_fold, facts) for name, by_fold, facts in methods(results)}
@@ -466,7 +400,7 @@ def compact_summary(results: dict[str, Any], work: Path) -> dict[str, Any]:
         notes = {f["note"] for f in facts or [] if f.get("note")}
         if notes:
             row["cpu_note"] = "; ".join(sorted(notes))
-        row["commands_fold1"] = commands(method, scoring, work)
+        row["commands_fold1"] = commands(method, scoring, work, root)
         return row
 
     spec = [
@@ -477,7 +411,6 @@ def compact_summary(results: dict[str, Any], work: Path) -> dict[str, Any]:
         ("motion-sq + flow-background", "combination", "motion-sq+flow-background", "sum s0"),
         ("ConvLSTM AE, reconstruct frames (plain), frame mean", "model", "plain", "frame-mean s0"),
         ("ConvLSTM, next frame, frame mean", "model", "next", "frame-mean s0"),
-        ("ConvLSTM AE, 4x |frame difference|, 60 ep, frame mean", "model", "absdiff-g4-lr1e-3-e60", "frame-mean s0"),
     ]
     flow_rows = [
         ("flow-next, frame mean", "model", "frame-mean s0"),
@@ -545,10 +478,11 @@ def main() -> None:
     ap.add_argument("--recipes", default=",".join(RECIPES), help=f"comma-separated, of: {', '.join(RECIPES)}")
     ap.add_argument("--json", type=Path, default=None, help="write every figure to this JSON file")
     ap.add_argument("--summary", type=Path, default=None, help="write the compact JSON for the course (< 30 KB) to this file")
+    add_root_argument(ap)
     args = ap.parse_args()
     t_start = time.perf_counter()
     torch.set_num_threads(min(2, os.cpu_count() or 1))
-    ds = open_dataset(ROOT)
+    ds = open_dataset(args.root)
     sample = load_sample(ds)
     results: dict[str, Any] = {
         "protocol": __doc__.split("Findings")[0].strip(), "date": datetime.date.today().isoformat(),
@@ -557,7 +491,7 @@ def main() -> None:
     # the baselines on the same frames (64x96): motion energy = frame mean of |I_t - I_(t-1)| (the
     # issue's baseline, `companion baseline motion --size 64x96`), and "motion-sq", the frame mean of
     # the SQUARED differences: the error of a "predictor" that copies the last frame (what the
-    # next-residual recipe collapses to); flow energy (mean Farneback speed), flow-background (per-pixel
+    # removed next-residual recipe collapsed to); flow energy (mean Farneback speed), flow-background (per-pixel
     # Gaussian of flow speed, fitted per fold) and the fixed sum motion-sq + flow-background. The map
     # baselines also with the region variants, for honesty.
     mm = {n: motion_maps(sample.frames[n]) for n in sample.names}
@@ -582,9 +516,10 @@ def main() -> None:
         }
     for recipe in args.recipes.split(","):
         for fold in FOLDS:
-            facts = train_run(recipe, fold, args.work)
-            facts["command"] = train_command(recipe, fold, args.work)
-            maps, data = all_maps(args.work / f"{recipe}_f{fold}", ds)
+            facts = train_run(recipe, fold, args.work, args.root)
+            facts["command"] = train_command(recipe, fold, args.work, args.root)
+            maps = error_maps(args.work / f"{recipe}_f{fold}", args.root, FOLDS[fold][1], SIZE)
+            data = {"clips": names(FOLDS[fold][0]), "val_clips": facts["val_clips"]}
             scores = evaluate(map_scorers(maps, sample, combine_with={"motion-sq": msq}), data, sample)
             results["runs"][f"{recipe}_f{fold}"] = {"facts": facts, "scores": scores}
             print(f"{recipe} fold {fold}: {facts}", flush=True)
@@ -594,7 +529,7 @@ def main() -> None:
     if args.json:
         args.json.write_text(json.dumps(results, indent=1, default=str))
     if args.summary:
-        text = json.dumps(compact_summary(results, args.work), indent=1)
+        text = json.dumps(compact_summary(results, args.work, args.root), indent=1)
         args.summary.parent.mkdir(parents=True, exist_ok=True)
         args.summary.write_text(text + "\n")
         print(f"summary: {args.summary} ({len(text.encode()) / 1024:.1f} KB)")

@@ -14,7 +14,8 @@ validation set once, the other 4 clips the inner training set (fixed, no randomn
     outer 3 (train 1,2,4,5,7,8):  inner val 1,2 | 4,5 | 7,8
 
 On each inner split, flow-next (seed 0, its default settings) is trained on the normal frames of the
-4 inner-training clips (``companion.train.train(..., clips=the 4, train_on="normal-test-frames")``: the
+4 inner-training clips (``companion.train.train(..., clips=the 4, train_on="normal-test-frames")``, by
+``experiments.train_or_reuse``: the
 last of the 4 is train()'s own validation clip for its bookkeeping and is not trained on, exactly as
 the 6th clip of an outer run), and every frame of the 2 inner-validation clips is scored by each
 candidate, with statistics (frame z-scores, per-pixel maps, Gaussian models) from the normal frames
@@ -45,7 +46,8 @@ inner pick (frame-mean s9, 0.852 vs 0.850 for mean+zp99+motion-sq) has the lowes
 of its fold's flow-next scorings. Inner-validation margins between the top candidates are 0.002-0.013;
 the inner split of 4 training clips (35-122 training windows) is noisy, so the picks vary by fold.
 
-Run (inner runs are cached under WORK/nested/ and reused; WORK holds real_ped1.py's outer runs)::
+Run (inner runs are cached under WORK/nested/ and reused when trained exactly so, else the script
+stops; WORK holds real_ped1.py's outer runs; ``--root`` for the sample elsewhere)::
 
     .venv/bin/python benchmarks/real_ped1_nested.py --work runs/real_ped1 \\
         --json benchmarks/results/real_ped1_nested.json
@@ -66,14 +68,12 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from real_ped1 import FOLDS, ROOT, SIZE, Sample, Scorer, assess, flow_background_scorer, load_sample, map_scorers, names  # noqa: E402
+from experiments import add_root_argument, error_maps, train_or_reuse  # noqa: E402
+from real_ped1 import FOLDS, RECIPES, SIZE, Sample, Scorer, assess, flow_background_scorer, load_sample, map_scorers, names  # noqa: E402
 
-from companion.baselines import flow_magnitude  # noqa: E402
-from companion.cache import load_clip  # noqa: E402
 from companion.layout import open_dataset  # noqa: E402
 from companion.regions import motion_maps  # noqa: E402
-from companion.scoring import reconstruction_errors  # noqa: E402
-from companion.train import load_model, train  # noqa: E402
+from companion.signals import flow_magnitude  # noqa: E402
 
 RECIPE = "flow-next"
 MODEL_CANDIDATES = ("frame-mean s0", "frame-mean s9", "z p99 s0", "mean+zp99", "mean+zp99+motion-sq")
@@ -90,31 +90,15 @@ def inner_splits(fold: int) -> list[tuple[list[str], list[str]]]:
     return out
 
 
-def train_inner(out: Path, clips: list[str]) -> dict[str, Any]:
-    """Train (or reuse) flow-next seed 0 on ``clips``; returns the run's facts."""
-    facts_file = out / "facts.json"
-    if facts_file.exists():
-        return json.loads(facts_file.read_text())
-    t0 = time.perf_counter()
-    spec = ",".join(str(int(n[4:])) for n in clips)
-    result = train(ROOT, out, config=RECIPE, train_on="normal-test-frames", clips=spec, seed=0, device="cpu", progress=False, verbose=False)
-    facts = {"clips": spec, "wall_s": round(time.perf_counter() - t0, 1), "epochs": result.epochs,
-             "train_windows": result.data["train_windows"], "val_clips": result.data["val_clips"]}  # fmt: skip
-    facts_file.write_text(json.dumps(facts, indent=1))
-    return facts
+def spec(clips: list[str]) -> str:
+    """``"2,3,5,6"`` for ``["Test002", "Test003", ...]``."""
+    return ",".join(str(int(n[4:])) for n in clips)
 
 
-def model_maps(run: Path, ds, clip_names: list[str]) -> dict[str, np.ndarray]:
-    """Error maps of ``clip_names`` under the run's model (real_ped1.all_maps, restricted to some clips)."""
-    model, ckpt = load_model(run / "checkpoint.pt", device="cpu")
-    prep = ckpt["preprocessing"]
-    assert (prep["height"], prep["width"]) == SIZE
-    maps = {}
-    for clip in ds.select("test", None):
-        if clip.name in clip_names:
-            frames = load_clip(clip, size=SIZE).frames
-            maps[clip.name] = reconstruction_errors(model, frames, int(prep["seq_len"]), bool(prep["max_inversion"]), progress=False).maps
-    return maps
+def train_inner(root: Path, out: Path, clips: list[str]) -> dict[str, Any]:
+    """Train (or reuse, when it is the same run) flow-next seed 0 on ``clips``; returns the run's facts."""
+    config, options = RECIPES[RECIPE]
+    return train_or_reuse(root, out, config=config, clips=spec(clips), **options)
 
 
 def baseline_scorers(sample: Sample) -> tuple[dict[str, tuple[Scorer, int]], dict[str, np.ndarray]]:
@@ -146,11 +130,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--work", type=Path, default=Path("runs/real_ped1"), help="real_ped1.py's --work (outer runs); inner runs go to WORK/nested")
     ap.add_argument("--json", type=Path, default=None, help="write the compact results here")
+    add_root_argument(ap)
     args = ap.parse_args()
     t_start = time.perf_counter()
     torch.set_num_threads(min(2, os.cpu_count() or 1))
-    ds = open_dataset(ROOT)
-    sample = load_sample(ds)
+    sample = load_sample(open_dataset(args.root))
     base, msq = baseline_scorers(sample)
     candidates = [f"{RECIPE}: {c}" for c in MODEL_CANDIDATES] + list(BASELINE_CANDIDATES)
 
@@ -162,21 +146,21 @@ def main() -> None:
         inner_runs = []
         for i, (itrain, ival) in enumerate(inner_splits(fold), 1):
             run = args.work / "nested" / f"{RECIPE}_f{fold}_i{i}"
-            facts = train_inner(run, itrain)
-            inner_runs.append({"train": facts["clips"], "val": ",".join(str(int(n[4:])) for n in ival),
-                               "train_validation_clip": facts["val_clips"], "epochs": facts["epochs"],
-                               "train_windows": facts["train_windows"], "wall_s": facts["wall_s"]})  # fmt: skip
-            maps = model_maps(run, ds, itrain + ival)
+            facts = train_inner(args.root, run, itrain)
+            inner_runs.append({"train": facts["clips"], "val": spec(ival), "train_validation_clip": facts["val_clips"],
+                               "epochs": facts["epochs"], "train_windows": facts["train_windows"],
+                               "wall_s": round(facts["wall_s"], 1)})  # fmt: skip
+            maps = error_maps(run, args.root, spec(ival), SIZE)
             scorers = {f"{RECIPE}: {c}": s for c, s in model_scorers(maps, sample, msq).items()} | base
             for c in candidates:
                 scorer, sm = scorers[c]
                 a = assess(scorer, sample, itrain, ival, sm)
                 inner_auc[c].append({"micro": a["micro_train"], "macro": a["macro_train"]})
-            print(f"fold {fold} inner {i}: train {facts['clips']} val {inner_runs[-1]['val']} ({facts['wall_s']} s)", flush=True)
+            print(f"fold {fold} inner {i}: train {facts['clips']} val {inner_runs[-1]['val']} ({facts['wall_s']:.1f} s)", flush=True)
         inner_mean = {c: float(np.mean([x["micro"] for x in v])) for c, v in inner_auc.items()}
         # outer: every candidate from the outer model (for the table), the picks read off it
         train_names, eval_names = names(tr), names(ev)
-        maps = model_maps(args.work / f"{RECIPE}_f{fold}", ds, sample.names)
+        maps = error_maps(args.work / f"{RECIPE}_f{fold}", args.root, ev, SIZE)
         scorers = {f"{RECIPE}: {c}": s for c, s in model_scorers(maps, sample, msq).items()} | base
         outer = {}
         for c in candidates:
@@ -208,8 +192,7 @@ def main() -> None:
         "protocol": __doc__.split("Findings")[0].strip(),
         "date": datetime.date.today().isoformat(),
         "machine": "CPU only, torch.set_num_threads(2)",
-        "inner_split": {str(f): [{"train": ",".join(str(int(n[4:])) for n in a), "val": ",".join(str(int(n[4:])) for n in b)}
-                                 for a, b in inner_splits(f)] for f in FOLDS},  # fmt: skip
+        "inner_split": {str(f): [{"train": spec(a), "val": spec(b)} for a, b in inner_splits(f)] for f in FOLDS},
         "candidates": candidates,
         "folds": folds_out,
         "nested_A": nested("A"),

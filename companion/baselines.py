@@ -1,34 +1,19 @@
 """Baselines scored on exactly the same frames as the model: one score per frame, higher = more anomalous.
 
-Introduced in notebook 05.
+:func:`companion.evaluation.score_baseline` is what ``companion baseline`` runs. Introduced in notebook 05.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Literal
 
-import cv2
 import numpy as np
 
-from companion.cache import load_clip
 from companion.errors import CompanionError
-from companion.layout import UCSDDataset, open_dataset
 from companion.regions import pixel_statistics
-from companion.scoring import (
-    Normalization,
-    ScoredClips,
-    describe_scores,
-    labelled_clips,
-    overlap_warning,
-    postprocess,
-    uses_test_information,
-)
-
-if TYPE_CHECKING:
-    from companion.train import TrainResult
+from companion.signals import flow_magnitude
 
 
 def _as_float(frames: np.ndarray) -> np.ndarray:
@@ -63,23 +48,6 @@ def squared_difference(frames: np.ndarray) -> np.ndarray:
         raise CompanionError(f"the squared frame difference needs at least 2 frames, the clip has {len(x)}")
     energy = (np.diff(x, axis=0) ** 2).mean(axis=(1, 2), dtype=np.float64)
     return np.concatenate([energy[:1], energy])
-
-
-def flow_magnitude(frames: np.ndarray) -> np.ndarray:
-    """Dense optical-flow speed per pixel, (T, H, W) in pixels per frame (OpenCV's Farneback).
-
-    Flow from frame t - 1 to frame t; the first frame gets the second frame's map, so every
-    frame has one. Introduced in notebook 05.
-    """
-    x = np.asarray(frames)
-    if x.ndim != 3 or len(x) < 2:
-        raise CompanionError(f"optical flow needs frames (T, H, W) with T >= 2, got shape {x.shape}")
-    grey = x if x.dtype == np.uint8 else np.clip(np.rint(x * 255.0), 0, 255).astype(np.uint8)
-    speeds = [
-        np.linalg.norm(cv2.calcOpticalFlowFarneback(a, b, None, 0.5, 3, 9, 3, 5, 1.1, 0), axis=2)
-        for a, b in zip(grey[:-1], grey[1:])
-    ]
-    return np.stack(speeds[:1] + speeds).astype(np.float32)
 
 
 def flow_energy(frames: np.ndarray) -> np.ndarray:
@@ -154,107 +122,23 @@ BASELINES: dict[str, str] = {
 FLOW_MIN_STD = 0.05
 
 
-def training_frames(ds: UCSDDataset, train_clips: str | None, size: tuple[int, int] | None) -> tuple[dict, str]:
-    """Normal frames to fit on: ``{clip: (LoadedClip, keep mask)}`` and a sentence saying which.
-
-    The Train split when the dataset has one (``train_clips`` selects among it); else the
-    ground-truth-normal frames of the Test clips ``train_clips`` (NOT the paper protocol).
-    Repaired frames are never kept. Empty when there is nothing to fit on. Introduced in notebook 05.
-    """
-    if ds.clips.get("Train"):
-        chosen, on_test = ds.select("train", train_clips), False
-    elif train_clips is not None:
-        chosen, on_test = labelled_clips(ds, train_clips), True
-    else:
-        return {}, f"none ({ds.name} has no Train split and no --train-clips were given; no training thresholds)"
-    out = {}
-    for clip in chosen:
-        loaded = load_clip(clip, size=size)
-        keep = ~loaded.repaired & (~np.asarray(clip.labels, dtype=bool) if on_test else True)
-        out[clip.name] = (loaded, keep)
-    names = ", ".join(out)
-    if on_test:
-        return out, (
-            f"the ground-truth-normal frames of {ds.name} Test clips {names} "
-            f"({ds.name} has no Train split; NOT the paper protocol)"
-        )
-    return out, f"the {len(out)} Train clips of {ds.name} (the paper protocol)"
+Method = Literal["motion", "motion-sq", "background", "flow", "flow-background"]
+#: The baselines fitted on training frames (the others only give training scores).
+FITTED = ("background", "flow-background")
 
 
-def _role(method: str, trained: bool) -> str:
-    if not trained:
-        return ""
-    fitted = method in ("background", "flow-background")
-    return " (fitted the model, gave the training scores)" if fitted else " (gave the training scores only)"
+def baseline_scorer(method: Method, train: Iterable[tuple[np.ndarray, np.ndarray]]) -> Callable[[np.ndarray], np.ndarray]:
+    """The per-frame score function of a baseline of :data:`BASELINES`, frames (T, H, W) -> (T,).
 
-
-def score_baseline(
-    method: Literal["motion", "motion-sq", "background", "flow", "flow-background"],
-    root: str | Path,
-    clips: str | None = None,
-    train_clips: str | None = None,
-    dataset: str = "ped1",
-    size: tuple[int, int] | None = None,
-    normalize: Normalization = "none",
-    smooth_window: int = 0,
-) -> ScoredClips:
-    """Score every frame of the chosen labelled Test clips with a baseline (see :data:`BASELINES`).
-
-    Training frames (see :func:`training_frames`) fit the Gaussian models and give every
-    baseline its training scores for thresholds and ``normalize="train"``. Introduced in notebook 05.
+    The Gaussian models (:data:`FITTED`) are fitted on ``train``: ``(frames, keep)`` per training
+    clip, ``keep`` marking its normal, unrepaired frames (maps are computed on whole clips, then
+    kept). Introduced in notebook 05.
     """
     if method not in BASELINES:
         raise CompanionError(f"unknown baseline {method!r}; choose one of {', '.join(BASELINES)}")
-    ds = open_dataset(root, dataset=dataset)
-    chosen = labelled_clips(ds, clips)
-    train, trained = training_frames(ds, train_clips, size)
-    if method in ("background", "flow-background"):
-        if not train:
-            raise CompanionError(f"the {method} model needs training frames: {trained}. Pass --train-clips (e.g. 1-4)")
-        maps = (lambda f: f) if method == "background" else flow_magnitude
-        min_std = 1.0 / 255.0 if method == "background" else FLOW_MIN_STD
-        model = fit_background((maps(loaded.frames)[keep] for loaded, keep in train.values()), min_std=min_std)
-
-        def score(frames: np.ndarray) -> np.ndarray:
-            return background_scores(model, maps(frames))
-    else:
-        score = {"motion": motion_energy, "motion-sq": squared_difference, "flow": flow_energy}[method]
-    test_raw, labels, numbers, repaired = {}, {}, {}, {}
-    for clip in chosen:
-        loaded = load_clip(clip, size=size)
-        test_raw[clip.name] = score(loaded.frames)
-        labels[clip.name] = np.asarray(clip.labels, dtype=bool)
-        numbers[clip.name] = clip.frame_numbers
-        repaired[clip.name] = clip.frame_numbers[loaded.repaired].tolist()
-    train_raw = {name: (score(loaded.frames), keep) for name, (loaded, keep) in train.items()}
-    scores, train_scores = postprocess(test_raw, train_raw, normalize, smooth_window)
-    names = list(test_raw)
-    overlap = overlap_warning(names, [] if ds.clips.get("Train") else list(train))
-    test_info = uses_test_information(normalize) or bool(overlap)
-    protocol = " ".join(
-        part
-        for part in (
-            overlap,
-            f"Baseline: {BASELINES[method]}; training frames: {trained}{_role(method, bool(train))}.",
-            f"Scores: {describe_scores(normalize, smooth_window=smooth_window)}.",
-            f"Evaluated on every frame of {len(names)} {ds.name} Test clip(s) ({', '.join(names)})"
-            + (f" at {size[0]}x{size[1]} pixels." if size else " at full size."),
-            f"Uses test-set information: {'YES' if test_info else 'no'}"
-            + (" (training frames of the evaluated clips were chosen with their ground truth)" if overlap else "")
-            + ".",
-        )
-        if part
-    )
-    return ScoredClips(labels, scores, numbers, repaired, train_scores, normalize, test_info, protocol)
-
-
-def train_conv_autoencoder(root: str | Path, out: str | Path | None, **options: Any) -> TrainResult:
-    """The 2D convolutional autoencoder ablation: the same model without recurrence, same training.
-
-    Calls :func:`companion.train.train` with ``recurrent=False`` (``build_model(config,
-    recurrent=False)``: each ConvLSTM layer becomes a per-frame convolution); ``options`` are
-    ``train``'s. Score it like the ConvLSTM run (``companion evaluate OUT ROOT``). Introduced in notebook 05.
-    """
-    from companion.train import train
-
-    return train(root, out, recurrent=False, **options)
+    if method not in FITTED:
+        return {"motion": motion_energy, "motion-sq": squared_difference, "flow": flow_energy}[method]
+    maps: Callable[[np.ndarray], np.ndarray] = (lambda f: f) if method == "background" else flow_magnitude
+    min_std = 1.0 / 255.0 if method == "background" else FLOW_MIN_STD
+    model = fit_background((maps(frames)[keep] for frames, keep in train), min_std=min_std)
+    return lambda frames: background_scores(model, maps(frames))

@@ -190,7 +190,6 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--lr", type=float, default=None, help="Adam learning rate")
     p.add_argument("--stride", type=int, default=None, help="frames between consecutive training windows")
     p.add_argument("--max-inversion", action="store_true", default=None, help="train on max(x, 1 - x), as in the report")
-    p.add_argument("--noise", type=float, default=None, metavar="STD", help="denoising: Gaussian input noise std")
     p.add_argument(
         "--target", default=None, choices=["reconstruct", "next"],
         help="reconstruct the window (the configuration's default) or predict the next frame (Liu et al. 2018)",
@@ -205,7 +204,7 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
         result = train(
             args.root, args.out, config=args.config, dataset=dataset, train_on=args.train_on,
             clips=args.clips, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, stride=args.stride,
-            max_inversion=args.max_inversion, noise=args.noise, seed=args.seed, device=args.device,
+            max_inversion=args.max_inversion, seed=args.seed, device=args.device,
             resume=args.resume, progress=not args.no_progress, target=args.target,
         )  # fmt: skip
         print(f"{result.epochs} epoch(s) in {result.run_dir}: checkpoint {result.checkpoint}")
@@ -216,9 +215,8 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
 
 def _report_scores(scored: ScoredClips, args: argparse.Namespace, extra: dict) -> None:
     """Print the frame-level metrics of ``scored``; write --json and --scores when asked."""
-    import csv
-
     from companion.metrics import frame_report
+    from companion.scores_csv import write_scores
 
     report = {
         **extra,
@@ -243,13 +241,7 @@ def _report_scores(scored: ScoredClips, args: argparse.Namespace, extra: dict) -
     if args.json:
         _write_json(report, args.json)
     if args.scores:
-        args.scores.parent.mkdir(parents=True, exist_ok=True)
-        with open(args.scores, "w", newline="") as f:
-            writer = csv.writer(f)
-            writer.writerow(["clip", "frame", "label", "score"])
-            for clip, scores in scored.scores.items():
-                for frame, label, score in zip(scored.frame_numbers[clip], scored.labels[clip], scores):
-                    writer.writerow([clip, int(frame), int(label), f"{score:.8g}"])
+        write_scores(scored, args.scores)
 
 
 def _add_evaluate(sub: argparse._SubParsersAction) -> None:
@@ -268,7 +260,7 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
         help="train: z-scores with the training frames' statistics (default, no test information); "
         "video: per-video min-max (most papers; USES TEST-SET INFORMATION); none: raw errors",
     )  # fmt: skip
-    p.add_argument("--score", default="mse", choices=["mse", "psnr", "regularity"], help="score kind (default mse)")
+    p.add_argument("--score", default="mse", choices=["mse", "regularity"], help="score kind (default mse)")
     p.add_argument("--smooth", type=int, default=0, metavar="N", help="centred moving average over N frames (default: none)")
     p.add_argument("--batch-size", type=int, default=8)
     p.add_argument(
@@ -291,13 +283,13 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
 
     def run(args: argparse.Namespace) -> int:
-        from companion.scoring import score_checkpoint
+        from companion.evaluation import score_checkpoint, score_checkpoint_regions
+        from companion.regions import RegionSettings
 
         _refuse_existing(args.json, args.scores)
         if args.percentile and args.region is None:
             raise CompanionError("--percentile scores error maps: add --region 0 (and --pixel-norm z or ratio)")
         if args.region is not None:
-            from companion.regions import RegionSettings, score_checkpoint_regions
 
             if args.score != "mse":
                 raise CompanionError("--region scores squared-error maps: drop --score (or use --score mse)")
@@ -347,7 +339,7 @@ def _add_baseline(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--scores", type=Path, help="write clip,frame,label,score per frame as CSV to this (new) file")
 
     def run(args: argparse.Namespace) -> int:
-        from companion.baselines import score_baseline
+        from companion.evaluation import score_baseline
 
         _refuse_existing(args.json, args.scores)
         scored = score_baseline(
@@ -373,7 +365,8 @@ def _add_combine(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--scores", type=Path, help="write the combined clip,frame,label,score as CSV to this (new) file")
 
     def run(args: argparse.Namespace) -> int:
-        from companion.combine import combine_scores, read_scores
+        from companion.combine import combine_scores
+        from companion.scores_csv import read_scores
 
         _refuse_existing(args.json, args.scores)
         scored = combine_scores({str(path): read_scores(path) for path in args.csv})

@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 from companion.errors import ConfigMismatchError
@@ -166,26 +165,6 @@ class ConvLSTMCell(nn.Module):
         h, c = state
         return self._step(self.gates(torch.cat([x, h], dim=1)), c)
 
-    # -- split convolution, used by ConvLSTM(hoist_input_conv=True) ---------------------------
-    def split_weights(self) -> tuple[Tensor, Tensor]:
-        """``gates.weight`` split into its input-to-state and state-to-state halves (contiguous
-        copies, differentiable: a convolution with a sliced, non-contiguous weight is slow)."""
-        w = self.gates.weight
-        return w[:, : self.in_channels].contiguous(), w[:, self.in_channels :].contiguous()
-
-    def input_conv(self, x: Tensor, w_x: Tensor | None = None) -> Tensor:
-        """The input-to-state half of ``gates`` with the bias, ``W_x * x + b``, for any batch of frames."""
-        if w_x is None:
-            w_x = self.split_weights()[0]
-        return F.conv2d(x, w_x, self.gates.bias, padding=self.padding)
-
-    def step_from_input_conv(self, gx: Tensor, state: State, w_h: Tensor | None = None) -> State:
-        """One step given ``gx = input_conv(x_t)``: adds the state-to-state half ``W_h * h``."""
-        if w_h is None:
-            w_h = self.split_weights()[1]
-        h, c = state
-        return self._step(gx + F.conv2d(h, w_h, None, padding=self.padding), c)
-
 
 class ConvLSTM(nn.Module):
     """A stack of ConvLSTM layers over a sequence. Introduced in notebook 03.
@@ -198,12 +177,6 @@ class ConvLSTM(nn.Module):
             list and 1 for an int. Given together with a list, the two must agree.
         batch_first: inputs and outputs are (B, T, C, H, W) if True, else (T, B, C, H, W).
         bias, peephole, peephole_size, forget_bias: passed to every ``ConvLSTMCell``.
-        hoist_input_conv: compute each layer's input-to-state convolution for all T frames in
-            one batched convolution before the time loop, keeping only the state-to-state
-            convolution inside it. Same parameters and the same result (up to float rounding).
-            Off by default: on CPU it measured no faster (the per-step convolutions of a small
-            bottleneck stay in cache; see ``benchmarks/bench_convlstm.py``); it saves T-1
-            kernel launches per layer on a GPU. An attribute: change it any time.
 
     ``forward(x, state=None) -> (outputs, states)``: outputs of the LAST layer for every step,
     shaped like x but with ``hidden_channels[-1]`` channels, and ``states``, the last (h, c) of
@@ -223,7 +196,6 @@ class ConvLSTM(nn.Module):
         *,
         peephole_size: tuple[int, int] | None = None,
         forget_bias: float = 0.0,
-        hoist_input_conv: bool = False,
     ) -> None:
         super().__init__()
         if isinstance(hidden_channels, int):
@@ -241,7 +213,6 @@ class ConvLSTM(nn.Module):
         self.hidden_channels = hidden
         self.num_layers = len(hidden)
         self.batch_first = batch_first
-        self.hoist_input_conv = hoist_input_conv
         ins = [in_channels, *hidden[:-1]]
         self.cells = nn.ModuleList(
             ConvLSTMCell(
@@ -251,7 +222,7 @@ class ConvLSTM(nn.Module):
         )
 
     def extra_repr(self) -> str:
-        return f"batch_first={self.batch_first}, hoist_input_conv={self.hoist_input_conv}"
+        return f"batch_first={self.batch_first}"
 
     def forward(self, x: Tensor, state: Sequence[State | None] | None = None) -> tuple[Tensor, list[State]]:
         """Run every layer over the whole sequence; see the class docstring."""
@@ -272,7 +243,6 @@ class ConvLSTM(nn.Module):
         elif len(state) != self.num_layers:
             raise ConfigMismatchError(f"state must list one (h, c) or None per layer ({self.num_layers}), got {len(state)}")
         seq = x if self.batch_first else x.transpose(0, 1)  # (B, T, C, H, W)
-        B, T = seq.shape[:2]
         last: list[State] = []
         for cell, s in zip(self.cells, state):
             if s is None:
@@ -280,18 +250,9 @@ class ConvLSTM(nn.Module):
             else:
                 cell._check_state(seq[:, 0], s)
             outs = []
-            if self.hoist_input_conv:
-                cell._check_input(seq[:, 0])
-                w_x, w_h = cell.split_weights()
-                gx = cell.input_conv(seq.reshape(B * T, *seq.shape[2:]), w_x)
-                # unbind, not gx[:, t]: the backward of T selects would zero-fill T full-size buffers
-                for g in gx.view(B, T, *gx.shape[1:]).unbind(1):
-                    s = cell.step_from_input_conv(g, s, w_h)
-                    outs.append(s[0])
-            else:
-                for x_t in seq.unbind(1):
-                    s = cell(x_t, s)
-                    outs.append(s[0])
+            for x_t in seq.unbind(1):
+                s = cell(x_t, s)
+                outs.append(s[0])
             seq = torch.stack(outs, dim=1)
             last.append(s)
         return (seq if self.batch_first else seq.transpose(0, 1)), last

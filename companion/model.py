@@ -16,28 +16,32 @@ way up, so H and W must be divisible by the product of the strides (``ModelConfi
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import torch
 from torch import Tensor, nn
 
 from companion.convlstm import ConvLSTM
-from companion.errors import ConfigMismatchError
+from companion.errors import ConfigMismatchError, without_removed
 
-__all__ = ["ModelConfig", "CONFIGS", "build_model", "count_parameters", "model_signal", "SpatioTemporalAutoencoder"]
+__all__ = ["ModelConfig", "CONFIGS", "build_model", "count_parameters", "resolve_config", "SpatioTemporalAutoencoder"]
 
 ACTIVATIONS = ("relu", "tanh", "none")
 #: What the model is trained to output at step k of a window: "reconstruct" frame k (the
 #: autoencoder), or "next": predict frame k + 1 (Liu et al. 2018's future-frame prediction; the
 #: ConvLSTM is causal, so step k has only seen frames up to k). Introduced in notebook 05.
 TARGETS = ("reconstruct", "next")
-#: What the model sees and outputs: the grey "frames"; "absdiff", the frame differences
-#: |x_k - x_(k-1)|; or "flow", the optical-flow speed of each pixel (motion-aware inputs and
-#: targets; notebook 05). See :func:`model_signal` and :func:`companion.signals.clip_signal`.
-SIGNALS = ("frames", "absdiff", "flow")
+#: What the model sees and outputs: the grey "frames", or "flow", the optical-flow speed of each
+#: pixel (motion-aware inputs and targets; notebook 05). See :func:`companion.task.model_view`.
+SIGNALS = ("frames", "flow")
+#: Fields that earlier versions stored in checkpoints, with the only value still loadable: a
+#: checkpoint that used another value needs code that no longer exists (see ``from_dict``).
+REMOVED_FIELDS: dict[str, Any] = {"residual": False}
 
 
 @dataclass(frozen=True)
@@ -71,20 +75,14 @@ class ModelConfig:
         target: "reconstruct" (the autoencoder: output k reconstructs frame k) or "next" (output k
             predicts frame k + 1; training and scoring compare it with the next frame). The
             architecture is the same; only the loss and the error maps change (notebook 05).
-        residual: with ``target="next"``, the decoder outputs the CHANGE of each frame (tanh, in
-            [-1, 1]) and the prediction is ``clamp(x_k + change, 0, 1)``: copying the last frame is
-            free, so the bottleneck spends its capacity on motion, not on redrawing every
-            pedestrian (a blurry redraw is an error that grows with the crowd). Notebook 05.
-        signal: "frames" (default); "absdiff": the model sees and outputs the frame differences
-            |x_k - x_(k-1)| of its window instead of the frames (:func:`model_signal`; the first
-            step takes the second step's difference); "flow": it sees and outputs the optical-flow
-            speed of every pixel, computed once per clip from the frames
-            (:func:`companion.signals.clip_signal`). Notebook 05.
-        signal_gain: with ``signal="absdiff"`` or ``"flow"``, the differences (intensities in
-            [0, 1]) or speeds (pixels per frame) are multiplied by it and clipped to [0, 1]:
-            moving pedestrians differ by 0.05-0.3 in intensity, too faint for the squared error to
-            teach anything beyond "predict zero"; walkers move 1-2 pixels per frame at 64x96, a
-            cyclist 3-4. Notebook 05.
+        signal: "frames" (default) or "flow": the model sees and outputs the optical-flow speed of
+            every pixel, computed once per clip from the frames (:func:`companion.task.model_view`).
+            Notebook 05.
+        signal_gain: with ``signal="flow"``, the speeds (pixels per frame) are multiplied by it and
+            clipped to [0, 1]: walkers move 1-2 pixels per frame at 64x96, a cyclist 3-4. Notebook 05.
+
+    ``target``, ``signal`` and ``signal_gain`` say what the model is trained to do; the other
+    fields are the architecture. :mod:`companion.task` is the one place that reads the former.
     """
 
     name: str
@@ -102,7 +100,6 @@ class ModelConfig:
     output_conv: bool = False
     recurrent: bool = True
     target: str = "reconstruct"
-    residual: bool = False
     signal: str = "frames"
     signal_gain: float = 1.0
 
@@ -111,50 +108,9 @@ class ModelConfig:
         stages = tuple(tuple(int(v) for v in s) for s in self.encoder_stages)
         object.__setattr__(self, "encoder_stages", stages)
         object.__setattr__(self, "convlstm_hidden", tuple(int(h) for h in self.convlstm_hidden))
-        where = f"ModelConfig {self.name!r}"
-        for field in ("seq_len", "height", "width", "channels", "convlstm_kernel"):
-            v = getattr(self, field)
-            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
-                raise ConfigMismatchError(f"{where}: {field} must be a positive int, got {v!r}")
-        if not stages:
-            raise ConfigMismatchError(f"{where}: encoder_stages must list at least one (channels, kernel, stride)")
-        for s in stages:
-            if len(s) != 3 or min(s) < 1 or s[1] % 2 == 0:
-                raise ConfigMismatchError(
-                    f"{where}: each encoder stage is (channels, kernel, stride) with an odd kernel and positive "
-                    f"values, got {s}"
-                )
-        if not self.convlstm_hidden or min(self.convlstm_hidden) < 1:
-            raise ConfigMismatchError(f"{where}: convlstm_hidden must list positive widths, got {self.convlstm_hidden}")
-        if self.convlstm_kernel % 2 == 0:
-            raise ConfigMismatchError(f"{where}: convlstm_kernel must be odd, got {self.convlstm_kernel}")
-        if self.activation not in ACTIVATIONS:
-            raise ConfigMismatchError(f"{where}: activation must be one of {ACTIVATIONS}, got {self.activation!r}")
-        if self.target not in TARGETS:
-            raise ConfigMismatchError(f"{where}: target must be one of {TARGETS}, got {self.target!r}")
-        if self.target == "next" and self.seq_len < 2:
-            raise ConfigMismatchError(f"{where}: next-frame prediction needs seq_len >= 2, got {self.seq_len}")
-        if self.signal not in SIGNALS:
-            raise ConfigMismatchError(f"{where}: signal must be one of {SIGNALS}, got {self.signal!r}")
-        if self.signal != "frames" and self.seq_len < 2:
-            raise ConfigMismatchError(f"{where}: signal={self.signal!r} needs seq_len >= 2, got {self.seq_len}")
-        if not (isinstance(self.signal_gain, (int, float)) and self.signal_gain > 0):
-            raise ConfigMismatchError(f"{where}: signal_gain must be a positive number, got {self.signal_gain!r}")
-        if self.residual and self.target != "next":
-            raise ConfigMismatchError(
-                f"{where}: residual=True needs target='next' (a residual reconstruction would just copy its input)"
-            )
-        s = self.total_stride
-        for field in ("height", "width"):
-            v = getattr(self, field)
-            if v % s:
-                lo, hi = v // s * s, -(-v // s) * s
-                strides = "*".join(str(st[2]) for st in stages)
-                raise ConfigMismatchError(
-                    f"{where}: {field}={v} is not divisible by the total encoder stride {s} ({strides}), so the "
-                    f"decoder could not give back the input size; resize the frames to a multiple of {s} "
-                    f"(e.g. {lo or hi} or {hi})"
-                )
+        problem = _architecture_problem(self) or _task_problem(self) or _size_problem(self)
+        if problem:
+            raise ConfigMismatchError(f"ModelConfig {self.name!r}: {problem}")
 
     @property
     def total_stride(self) -> int:
@@ -181,7 +137,12 @@ class ModelConfig:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> ModelConfig:
-        """Rebuild a config from ``to_dict()`` output; unknown or missing keys are errors."""
+        """Rebuild a config from ``to_dict()`` output; unknown or missing keys are errors.
+
+        Fields of :data:`REMOVED_FIELDS` are dropped when they hold the value that behaves as today
+        (so older checkpoints still load), and refused otherwise.
+        """
+        d = without_removed(d, REMOVED_FIELDS, "model configuration")
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(d) - names)
         if unknown:
@@ -192,6 +153,51 @@ class ModelConfig:
             return cls(**d)
         except TypeError as e:  # a missing required field
             raise ConfigMismatchError(f"incomplete ModelConfig {dict(d)}: {e}") from None
+
+
+def _architecture_problem(c: ModelConfig) -> str | None:
+    for field in ("seq_len", "height", "width", "channels", "convlstm_kernel"):
+        v = getattr(c, field)
+        if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+            return f"{field} must be a positive int, got {v!r}"
+    if not c.encoder_stages:
+        return "encoder_stages must list at least one (channels, kernel, stride)"
+    for s in c.encoder_stages:
+        if len(s) != 3 or min(s) < 1 or s[1] % 2 == 0:
+            return f"each encoder stage is (channels, kernel, stride) with an odd kernel and positive values, got {s}"
+    if not c.convlstm_hidden or min(c.convlstm_hidden) < 1:
+        return f"convlstm_hidden must list positive widths, got {c.convlstm_hidden}"
+    if c.convlstm_kernel % 2 == 0:
+        return f"convlstm_kernel must be odd, got {c.convlstm_kernel}"
+    if c.activation not in ACTIVATIONS:
+        return f"activation must be one of {ACTIVATIONS}, got {c.activation!r}"
+    return None
+
+
+def _task_problem(c: ModelConfig) -> str | None:
+    if c.target not in TARGETS:
+        return f"target must be one of {TARGETS}, got {c.target!r}"
+    if c.target == "next" and c.seq_len < 2:
+        return f"next-frame prediction needs seq_len >= 2, got {c.seq_len}"
+    if c.signal not in SIGNALS:
+        return f"signal must be one of {SIGNALS}, got {c.signal!r}"
+    if not (isinstance(c.signal_gain, (int, float)) and c.signal_gain > 0):
+        return f"signal_gain must be a positive number, got {c.signal_gain!r}"
+    return None
+
+
+def _size_problem(c: ModelConfig) -> str | None:
+    s = c.total_stride
+    for field in ("height", "width"):
+        v = getattr(c, field)
+        if v % s:
+            lo, hi = v // s * s, -(-v // s) * s
+            strides = "*".join(str(st[2]) for st in c.encoder_stages)
+            return (
+                f"{field}={v} is not divisible by the total encoder stride {s} ({strides}), so the decoder could "
+                f"not give back the input size; resize the frames to a multiple of {s} (e.g. {lo or hi} or {hi})"
+            )
+    return None
 
 
 #: The named configurations.
@@ -247,22 +253,33 @@ CONFIGS: dict[str, ModelConfig] = {
 }
 
 
-def model_signal(x: Tensor, config: ModelConfig | None) -> Tensor:
-    """What a model of ``config`` sees and is trained to output, from frames x (B, T, C, H, W) in [0, 1].
+def resolve_config(config: str | Path | Mapping[str, Any] | ModelConfig | None = None) -> ModelConfig:
+    """A ``ModelConfig`` from a name of ``CONFIGS`` (None: ``"cpu"``), a ``.json`` file holding
+    ``ModelConfig.to_dict()`` (``companion train --config FILE``), such a dict, or a config.
 
-    ``signal="frames"``: x itself. ``"absdiff"``: min(1, signal_gain * |x_k - x_(k-1)|) per step, the
-    first step taking the second's difference (so T is kept). ``"flow"``: x itself, because the
-    optical flow needs whole clips and is computed before windowing
-    (:func:`companion.signals.clip_signal`). Training and scoring both call it, so the errors are
-    measured in the model's own signal. Introduced in notebook 05.
+    Introduced in notebook 04.
     """
-    if config is None or getattr(config, "signal", "frames") in ("frames", "flow"):
-        return x
-    d = (x[:, 1:] - x[:, :-1]).abs()
-    gain = float(getattr(config, "signal_gain", 1.0))
-    if gain != 1.0:
-        d = (d * gain).clamp_(max=1.0)
-    return torch.cat([d[:, :1], d], dim=1)
+    if config is None:
+        config = "cpu"
+    if isinstance(config, ModelConfig):
+        return config
+    if isinstance(config, Mapping):
+        return ModelConfig.from_dict(config)
+    if isinstance(config, (str, Path)) and str(config) in CONFIGS:
+        return CONFIGS[str(config)]
+    if isinstance(config, (str, Path)) and str(config).endswith(".json"):
+        path = Path(config)
+        if not path.is_file():
+            raise ConfigMismatchError(f"no model configuration file {path}: give a name of {', '.join(CONFIGS)} or a JSON file")
+        try:
+            return ModelConfig.from_dict(json.loads(path.read_text()))
+        except json.JSONDecodeError as err:
+            raise ConfigMismatchError(f"{path} is not JSON ({err}); write ModelConfig.to_dict() into it") from None
+    if isinstance(config, str):
+        raise ConfigMismatchError(
+            f"unknown model configuration {config!r}; choose one of {sorted(CONFIGS)} or a .json file holding ModelConfig.to_dict()"
+        )
+    raise ConfigMismatchError(f"config must be a name or a ModelConfig, got {type(config).__name__}")
 
 
 class ChannelLayerNorm(nn.Module):
@@ -347,11 +364,6 @@ class SpatioTemporalAutoencoder(nn.Module):
             k0 = config.encoder_stages[0][1]
             dec.append(nn.Conv2d(c_prev, config.channels, k0, padding=k0 // 2))
         self.decoder = nn.Sequential(*dec)
-        if config.residual:  # start as "the next frame is the last one": the error is then the frame difference
-            last = dec[-1]
-            nn.init.zeros_(last.weight)
-            if last.bias is not None:
-                nn.init.zeros_(last.bias)
 
     def extra_repr(self) -> str:
         return f"config={self.config.name!r}, recurrent={self.config.recurrent}"
@@ -401,16 +413,9 @@ class SpatioTemporalAutoencoder(nn.Module):
         return y.view(B, T, *y.shape[1:])
 
     def forward(self, x: Tensor) -> Tensor:
-        """Reconstruct a batch of windows: (B, T, C, H, W) in [0, 1] -> same shape in [0, 1].
-
-        With ``config.residual`` the output is ``clamp(x + tanh(decoder), 0, 1)`` (the input plus
-        a predicted change; with ``target="next"`` output k predicts frame k + 1)."""
-        z = self.encode(x)
-        if not self.config.residual:
-            return self.decode(z)
-        B, T = z.shape[:2]
-        change = torch.tanh(self.decoder(z.flatten(0, 1)))
-        return (x + change.view(B, T, *change.shape[1:])).clamp(0.0, 1.0)
+        """Reconstruct a batch of windows: (B, T, C, H, W) in [0, 1] -> same shape in [0, 1]
+        (with ``target="next"``, output k stands for frame k + 1)."""
+        return self.decode(self.encode(x))
 
 
 def build_model(config: str | ModelConfig, recurrent: bool | None = None) -> SpatioTemporalAutoencoder:
@@ -422,12 +427,7 @@ def build_model(config: str | ModelConfig, recurrent: bool | None = None) -> Spa
     None (the default) keeps ``config.recurrent`` (True for every named configuration).
     Seed torch before calling for reproducible weights. Introduced in notebook 04.
     """
-    if isinstance(config, str):
-        if config not in CONFIGS:
-            raise ConfigMismatchError(f"unknown model configuration {config!r}; choose one of {sorted(CONFIGS)}")
-        config = CONFIGS[config]
-    elif not isinstance(config, ModelConfig):
-        raise ConfigMismatchError(f"config must be a name or a ModelConfig, got {type(config).__name__}")
+    config = resolve_config(config)
     if recurrent is not None and recurrent != config.recurrent:
         config = dataclasses.replace(config, recurrent=bool(recurrent))
     return SpatioTemporalAutoencoder(config)

@@ -18,10 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from companion.checkpoints import CHECKPOINT_NAME, load_checkpoint, save_checkpoint
 from companion.errors import CompanionError
 from companion.layout import open_dataset
+from companion.settings import default_settings
 from companion.synth import VERSION, default_dataset
-from companion.train import CHECKPOINT_NAME, TrainResult, default_settings, load_checkpoint, save_checkpoint, train
+from companion.train import TrainResult, train
 
 REFERENCE_DIR = Path(__file__).with_name("reference")
 SYNTH_ID = f"v{VERSION}-seed0"  # the synthetic default the reference runs were trained on

@@ -12,17 +12,15 @@ frame-difference motion energy. Two fixes that need no retraining:
 2. *region scoring*: score a frame by its most abnormal region, the maximum over patches of the
    mean (normalised) error (:func:`patch_max`), rather than by the frame mean.
 
-:func:`score_checkpoint_regions` is what ``companion evaluate --region N`` runs. The training
-statistics (the mean error map) come from the training frames the checkpoint records, never from
-the evaluated clips. Error maps of next-frame prediction models (``ModelConfig.target="next"``)
-come from :func:`companion.scoring.reconstruction_errors` like every other model's.
+:func:`companion.evaluation.score_checkpoint_regions` is what ``companion evaluate --region N``
+runs. The training statistics (the mean error map) come from the training frames the checkpoint
+records, never from the evaluated clips.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -39,7 +37,6 @@ __all__ = [
     "patch_max",
     "pixel_statistics",
     "region_scores",
-    "score_checkpoint_regions",
 ]
 
 PixelNorm = Literal["ratio", "z", "none"]
@@ -208,41 +205,3 @@ def motion_maps(frames: np.ndarray) -> np.ndarray:
         raise CompanionError(f"motion maps need frames (T, H, W) with T >= 2, got shape {x.shape}")
     d = np.abs(np.diff(x, axis=0))
     return np.concatenate([d[:1], d])
-
-
-def score_checkpoint_regions(
-    run: str | Path,
-    root: str | Path,
-    clips: str | None = None,
-    dataset: str | None = None,
-    normalize: str = "train",
-    settings: RegionSettings | None = None,
-    smooth_window: int = 0,
-    batch_size: int = 8,
-    progress: bool = True,
-):
-    """Like :func:`companion.scoring.score_checkpoint`, with region scores (``companion evaluate --region``).
-
-    The error maps of the checkpoint's training frames (the normal, unrepaired frames of the
-    clips it records, validation clip included) give the per-pixel mean error; every frame of the
-    evaluated clips is then scored by :func:`region_scores`, smoothed and normalised as
-    ``score_checkpoint`` does. Returns a :class:`companion.scoring.ScoredClips` whose protocol
-    says all of this. Introduced in notebook 05.
-    """
-    from companion.scoring import ScoredClips, describe_scores, postprocess, run_checkpoint, uses_test_information
-
-    settings = settings or RegionSettings()
-    runs = run_checkpoint(run, root, lambda e: e.maps, clips, dataset, batch_size, progress)
-    stats = pixel_statistics(m[k] for m, k in runs.train.values()) if settings.pixel_norm != "none" else None
-    train_raw = {name: (region_scores(m, stats, settings), k) for name, (m, k) in runs.train.items()}
-    test_raw = {name: region_scores(m, stats, settings) for name, m in runs.test.items()}
-    scores, train_scores = postprocess(test_raw, train_raw, normalize, smooth_window)  # type: ignore[arg-type]
-    target = runs.checkpoint["model_config"].get("target", "reconstruct")
-    errors = "next-frame prediction errors" if target == "next" else "reconstruction errors"
-    how = (
-        f"{errors}; {describe_regions(settings)}"
-        + (", the per-pixel statistics from the same training frames" if settings.pixel_norm != "none" else "")
-        + f"; {describe_scores(normalize, None, smooth_window)}"
-    )
-    protocol, test_info = runs.protocol(how, normalize, uses_test_information(normalize))  # type: ignore[arg-type]
-    return ScoredClips(runs.labels, scores, runs.frame_numbers, runs.repaired, train_scores, normalize, test_info, protocol)

@@ -19,9 +19,9 @@ __all__ = [
     "ClipLike",
     "ClipSlice",
     "WindowDataset",
-    "add_noise",
     "max_inversion",
     "memory_bytes",
+    "normal_frames",
     "sliding_windows",
     "to_model_input",
     "window_starts",
@@ -106,21 +106,6 @@ def max_inversion(x: torch.Tensor) -> torch.Tensor:
     return torch.maximum(x, 1 - x)
 
 
-def add_noise(x: torch.Tensor, std: float, generator: torch.Generator | None = None) -> torch.Tensor:
-    """``x`` plus Gaussian noise of standard deviation ``std``, clipped to [0, 1] (denoising training).
-
-    The noise is drawn on ``generator``'s device (seeded: reproducible), then moved to ``x``.
-    ``std == 0`` returns ``x`` itself. Introduced in notebook 02.
-    """
-    if std < 0:
-        raise CompanionError(f"noise std must be >= 0, got {std}")
-    if std == 0:
-        return x
-    where = generator.device if generator is not None else x.device
-    noise = torch.randn(x.shape, generator=generator, device=where, dtype=x.dtype).to(x.device)
-    return (x + std * noise).clamp_(0.0, 1.0)
-
-
 def memory_bytes(shape: Sequence[int], dtype: Any = np.uint8) -> int:
     """Bytes an array of ``shape`` and ``dtype`` (numpy or torch, e.g. ``torch.float32``) occupies.
 
@@ -129,6 +114,20 @@ def memory_bytes(shape: Sequence[int], dtype: Any = np.uint8) -> int:
     """
     itemsize = dtype.itemsize if isinstance(dtype, torch.dtype) else np.dtype(dtype).itemsize
     return int(math.prod(int(s) for s in shape)) * int(itemsize)
+
+
+def normal_frames(clip: ClipLike, by_labels: bool) -> np.ndarray:
+    """Bool (T,): the frames of ``clip`` that may train a model or give its training statistics.
+
+    Never a repaired frame; with ``by_labels=True`` (training on the ground-truth-normal frames of
+    Test clips) never a frame labelled abnormal either. Introduced in notebook 05.
+    """
+    keep = ~np.asarray(clip.repaired, dtype=bool)
+    if by_labels:
+        if clip.labels is None:
+            raise CompanionError(f"clip {clip.name} has no frame labels, so its normal frames cannot be chosen by them")
+        keep &= ~np.asarray(clip.labels, dtype=bool)
+    return keep
 
 
 class ClipSlice:

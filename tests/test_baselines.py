@@ -5,15 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from companion.baselines import (
-    background_scores,
-    background_zmaps,
-    fit_background,
-    flow_energy,
-    flow_magnitude,
-    motion_energy,
-)
+from companion.baselines import background_scores, background_zmaps, fit_background, flow_energy, motion_energy
 from companion.errors import CompanionError
+from companion.signals import flow_magnitude
 
 
 def _moving_square(n: int = 10, moving: int = 5, side: int = 4) -> np.ndarray:
@@ -88,7 +82,7 @@ def test_cli_baselines_on_synthetic_data(synth_root, tmp_path) -> None:
 def test_background_without_train_split_fits_on_normal_test_frames(synth_root, tmp_path) -> None:
     import shutil
 
-    from companion.baselines import score_baseline
+    from companion.evaluation import score_baseline
 
     only_test = tmp_path / "UCSDsynth"
     shutil.copytree(synth_root / "Test", only_test / "Test")
@@ -114,12 +108,12 @@ def test_cli_warns_on_stderr_when_evaluated_clips_also_fitted_the_model(synth_ro
 
 
 def test_conv_autoencoder_ablation_reuses_train(synth_root, tmp_path) -> None:
-    from companion.baselines import train_conv_autoencoder
+    from companion.checkpoints import load_model
     from companion.convlstm import ConvLSTMCell
-    from companion.scoring import score_checkpoint
-    from companion.train import load_model
+    from companion.evaluation import score_checkpoint
+    from companion.train import train
 
-    train_conv_autoencoder(synth_root, tmp_path / "ae2d", dataset="synth", epochs=1, progress=False, verbose=False)
+    train(synth_root, tmp_path / "ae2d", dataset="synth", recurrent=False, epochs=1, progress=False, verbose=False)
     model, _ = load_model(tmp_path / "ae2d", device="cpu")
     assert not any(isinstance(m, ConvLSTMCell) for m in model.modules())  # the checkpoint rebuilds the 2D model
     scored = score_checkpoint(tmp_path / "ae2d", synth_root, progress=False)

@@ -195,7 +195,7 @@ def test_train_refuses_epochs_below_one(synth_root: Path, tmp_path: Path, capsys
 def test_train_picks_the_only_dataset_and_says_so(
     synth_root: Path, tiny_config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from companion.train import load_checkpoint
+    from companion.checkpoints import load_checkpoint
 
     out = synth_root.parents[1]  # what `companion synth OUT` was given
     argv = ["train", str(out), "--out", str(tmp_path / "run"), "--config", str(tiny_config), "--epochs", "1"]
@@ -220,7 +220,7 @@ def test_train_picks_the_only_dataset_and_says_so(
 def test_evaluate_a_file_that_is_not_a_checkpoint(
     synth_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes, kind: str
 ) -> None:
-    from companion.train import load_model
+    from companion.checkpoints import load_model
 
     run = tmp_path / "run"
     run.mkdir()
@@ -236,7 +236,7 @@ def test_evaluate_a_file_that_is_not_a_checkpoint(
 
 
 def test_a_truncated_checkpoint_says_so(tiny_run: Path, tmp_path: Path) -> None:
-    from companion.train import load_checkpoint
+    from companion.checkpoints import load_checkpoint
 
     data = (tiny_run / "checkpoint.pt").read_bytes()
     (tmp_path / "checkpoint.pt").write_bytes(data[: len(data) // 2])

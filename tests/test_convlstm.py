@@ -1,5 +1,5 @@
 """The ConvLSTM cell and layer (notebook 03): equivalence with nn.LSTM, the paper's peephole
-equations, step-by-step vs whole sequence, the hoisted input convolution, gradients, errors."""
+equations, step-by-step vs whole sequence, gradients, errors."""
 
 from __future__ import annotations
 
@@ -72,13 +72,12 @@ def _lstm_to_cell(lstm: torch.nn.LSTM, cell: ConvLSTMCell, layer: int = 0) -> No
         cell.gates.bias.copy_(getattr(lstm, f"bias_ih_l{layer}") + getattr(lstm, f"bias_hh_l{layer}"))
 
 
-@pytest.mark.parametrize("hoist", [False, True])
-def test_1x1_equals_nn_lstm(hoist):
+def test_1x1_equals_nn_lstm():
     """1x1 kernel on 1x1 images: a ConvLSTM IS an LSTM (two layers, 7 steps, given initial state)."""
     _seed()
     B, T, I, H = 3, 7, 4, 5
     lstm = torch.nn.LSTM(I, H, num_layers=2, batch_first=True).to(D)
-    conv = ConvLSTM(I, [H, H], 1, hoist_input_conv=hoist).to(D)
+    conv = ConvLSTM(I, [H, H], 1).to(D)
     for layer, cell in enumerate(conv.cells):
         _lstm_to_cell(lstm, cell, layer)
     x = torch.randn(B, T, I, dtype=D)
@@ -92,15 +91,11 @@ def test_1x1_equals_nn_lstm(hoist):
         torch.testing.assert_close(c[..., 0, 0], cn[i], atol=1e-6, rtol=0)
 
 
-def test_step_by_step_equals_whole_sequence_and_hoisted():
+def test_step_by_step_equals_whole_sequence():
     _seed()
     layer = ConvLSTM(2, [3, 4], 3).to(D)
     x = torch.randn(2, 5, 2, 6, 5, dtype=D)
-    layer.hoist_input_conv = True
-    out_h, st_h = layer(x)
-    layer.hoist_input_conv = False
     out_p, st_p = layer(x)
-    torch.testing.assert_close(out_h, out_p, atol=1e-12, rtol=0)
     # by hand: every step through the cells
     states = [None, None]
     outs = []
@@ -111,9 +106,9 @@ def test_step_by_step_equals_whole_sequence_and_hoisted():
             inp = states[i][0]
         outs.append(inp)
     torch.testing.assert_close(torch.stack(outs, 1), out_p, atol=1e-12, rtol=0)
-    for (h1, c1), (h2, c2), (h3, c3) in zip(states, st_p, st_h):
+    for (h1, c1), (h2, c2) in zip(states, st_p):
         torch.testing.assert_close(h1, h2, atol=1e-12, rtol=0)
-        torch.testing.assert_close(c1, c3, atol=1e-12, rtol=0)
+        torch.testing.assert_close(c1, c2, atol=1e-12, rtol=0)
     # chunked: the second half continues from the first half's states
     a, s = layer(x[:, :2])
     b, s = layer(x[:, 2:], s)
@@ -165,11 +160,9 @@ def test_peephole_matches_paper_equations(size):
         torch.testing.assert_close(s_cell[1], s_ref[1], atol=1e-12, rtol=0)
     layer = ConvLSTM(2, 3, 3, batch_first=False, peephole=True, peephole_size=size).to(D)
     layer.cells[0].load_state_dict(cell.state_dict())
-    for hoist in (False, True):
-        layer.hoist_input_conv = hoist
-        out, [(h, c)] = layer(x)
-        torch.testing.assert_close(h, s_ref[0], atol=1e-12, rtol=0)
-        torch.testing.assert_close(c, s_ref[1], atol=1e-12, rtol=0)
+    out, [(h, c)] = layer(x)
+    torch.testing.assert_close(h, s_ref[0], atol=1e-12, rtol=0)
+    torch.testing.assert_close(c, s_ref[1], atol=1e-12, rtol=0)
     if size is not None:
         with pytest.raises(ConfigMismatchError, match="per-pixel peephole"):
             cell(torch.zeros(1, 2, 5, 5, dtype=D))
@@ -185,10 +178,9 @@ def test_peephole_starts_as_plain_cell():
 
 
 @pytest.mark.parametrize("peephole", [False, True])
-@pytest.mark.parametrize("hoist", [False, True])
-def test_gradcheck(peephole, hoist):
+def test_gradcheck(peephole):
     _seed()
-    layer = ConvLSTM(2, [2, 3], 3, peephole=peephole, forget_bias=1.0, hoist_input_conv=hoist).to(D)
+    layer = ConvLSTM(2, [2, 3], 3, peephole=peephole, forget_bias=1.0).to(D)
     if peephole:
         with torch.no_grad():
             for cell in layer.cells:

@@ -10,13 +10,15 @@ import numpy as np
 import pytest
 import torch
 
-from companion.baselines import flow_magnitude, squared_difference
-from companion.combine import combine_scores, read_scores
+from companion.baselines import squared_difference
+from companion.combine import combine_scores
 from companion.errors import CompanionError
-from companion.model import CONFIGS, ModelConfig, model_signal
+from companion.model import CONFIGS, ModelConfig
 from companion.regions import PixelStats, RegionSettings, normalize_maps, pixel_statistics, region_scores
+from companion.scores_csv import read_scores, write_scores
 from companion.scoring import ScoredClips, reconstruction_errors
-from companion.signals import clip_signal, flow_images
+from companion.signals import flow_images, flow_magnitude
+from companion.task import compared, model_view
 
 TINY_FLOW = ModelConfig(
     name="tiny-flow", seq_len=3, height=16, width=16, encoder_stages=((4, 3, 2), (8, 3, 2)), convlstm_hidden=(8,),
@@ -50,13 +52,20 @@ def test_flow_images_are_the_clipped_scaled_speed() -> None:
         flow_images(frames, gain=0)
 
 
-def test_clip_signal_only_changes_flow_models() -> None:
+def test_model_view_only_changes_flow_models() -> None:
     frames = _blob(1)
-    assert clip_signal(frames, CONFIGS["cpu"]) is frames
-    assert clip_signal(frames, None) is frames
-    np.testing.assert_array_equal(clip_signal(frames, CONFIGS["flow-next"]), flow_images(frames, 0.25))
-    x = torch.rand(1, 3, 1, 4, 4)
-    assert model_signal(x, CONFIGS["flow-next"]) is x  # the windows already hold flow
+    assert model_view(frames, CONFIGS["cpu"]) is frames
+    assert model_view(frames, None) is frames
+    np.testing.assert_array_equal(model_view(frames, CONFIGS["flow-next"]), flow_images(frames, 0.25))
+
+
+def test_compared_pairs_each_output_with_the_frame_it_stands_for() -> None:
+    x, out = torch.rand(2, 4, 1, 3, 3), torch.rand(2, 4, 1, 3, 3)
+    pred, target, offset = compared(out, x, CONFIGS["flow-next"])  # next-frame: output k vs frame k + 1
+    assert offset == 1 and torch.equal(pred, out[:, :-1]) and torch.equal(target, x[:, 1:])
+    for config in (CONFIGS["cpu"], None):  # reconstruction: output k vs frame k
+        pred, target, offset = compared(out, x, config)
+        assert offset == 0 and pred is out and target is x
 
 
 def test_flow_next_is_the_cpu_model_with_another_signal_and_target() -> None:
@@ -129,6 +138,16 @@ def test_combine_sums_train_normalised_scores_and_checks_the_frames() -> None:
     other = {"Test001": np.array([True, False, False, False])}
     with pytest.raises(CompanionError, match="frames or labels"):
         combine_scores({"a": a, "c": _scored({"Test001": [0, 1, 2, 3]}, labels=other)})
+
+
+def test_scores_csv_round_trip(tmp_path) -> None:
+    a = _scored({"Test001": [0.5, 1.25, -2.0], "Test002": [3.0, 4.0]})
+    back = read_scores(write_scores(a, tmp_path / "s.csv"))
+    assert list(back.scores) == ["Test001", "Test002"]
+    for clip in a.scores:
+        np.testing.assert_allclose(back.scores[clip], a.scores[clip])
+        np.testing.assert_array_equal(back.labels[clip], a.labels[clip])
+        np.testing.assert_array_equal(back.frame_numbers[clip], a.frame_numbers[clip])
 
 
 def test_read_scores_explains_bad_files(tmp_path) -> None:

@@ -114,6 +114,25 @@ def test_config_round_trip_json():
         ModelConfig.from_dict({"name": "x"})
 
 
+def test_removed_options_load_at_their_neutral_value_only() -> None:
+    """Checkpoints of earlier versions store residual=False: they load; a residual=True run is refused."""
+    stored = {**CONFIGS["flow-next"].to_dict(), "residual": False}
+    assert ModelConfig.from_dict(stored) == CONFIGS["flow-next"]
+    with pytest.raises(ConfigMismatchError, match="residual=True.*no longer has"):
+        ModelConfig.from_dict({**stored, "residual": True})
+    with pytest.raises(ConfigMismatchError, match="target"):
+        ModelConfig(name="bad", seq_len=3, height=16, width=16, target="previous")
+    with pytest.raises(ConfigMismatchError, match="signal must be one of"):
+        ModelConfig(name="bad", seq_len=3, height=16, width=16, signal="absdiff")
+    with pytest.raises(ConfigMismatchError, match="signal_gain"):
+        ModelConfig(name="bad", seq_len=3, height=16, width=16, signal="flow", signal_gain=0)
+    from companion.settings import TrainSettings
+
+    assert TrainSettings.from_dict({**TrainSettings().to_dict(), "noise_std": 0.0}) == TrainSettings()
+    with pytest.raises(ConfigMismatchError, match="noise_std=0.1"):
+        TrainSettings.from_dict({**TrainSettings().to_dict(), "noise_std": 0.1})
+
+
 def test_same_seed_same_weights():
     torch.manual_seed(3)
     a = build_model("cpu").state_dict()

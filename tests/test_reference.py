@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from companion.checkpoints import load_checkpoint, load_model
 from companion.errors import CompanionError
 from companion.model import CONFIGS
 from companion.reference import (
@@ -20,7 +21,7 @@ from companion.reference import (
     reference_run,
     replace_run,
 )
-from companion.train import TRAIN_DEFAULTS, load_checkpoint, load_model
+from companion.settings import TRAIN_DEFAULTS
 
 
 @pytest.mark.parametrize("name", SHIPPED)

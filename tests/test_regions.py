@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import numpy as np
 import pytest
 import torch
 
 from companion.errors import CompanionError
+from companion.model import ModelConfig
 from companion.regions import (
     PixelStats,
     RegionSettings,
@@ -107,7 +106,7 @@ def test_motion_maps_average_to_motion_energy() -> None:
 class Shift(torch.nn.Module):
     """Output k = input k + 0.1: a next-frame "prediction" of a clip that brightens 0.1 per frame."""
 
-    config = SimpleNamespace(target="next", signal="frames")
+    config = ModelConfig(name="shift", seq_len=4, height=4, width=4, encoder_stages=((4, 3, 2),), target="next")
 
     def __init__(self) -> None:
         super().__init__()
@@ -143,7 +142,7 @@ def test_cli_next_frame_training_and_region_evaluation(synth_root, tmp_path, mon
     import companion.model
     from companion.cli import main
     from companion.model import ModelConfig
-    from companion.train import load_checkpoint
+    from companion.checkpoints import load_checkpoint
 
     tiny = ModelConfig(name="tiny", seq_len=3, height=16, width=16, encoder_stages=((4, 3, 2), (8, 3, 2)), convlstm_hidden=(8,))
     monkeypatch.setitem(companion.model.CONFIGS, "tiny", tiny)
@@ -160,79 +159,19 @@ def test_cli_next_frame_training_and_region_evaluation(synth_root, tmp_path, mon
     assert "next-frame prediction errors" in out and "8x8-pixel patches" in out and "AUC micro" in out
     got = json.loads(report.read_text())
     assert got["region"] == 8 and got["pixel_norm"] == "ratio" and got["uses_test_information"] is False
-    assert main(["evaluate", str(run), str(synth_root), "--region", "8", "--score", "psnr", "--no-progress"]) == 2
-
-
-def test_residual_next_frame_model_starts_as_a_copy() -> None:
-    """The residual next-frame model starts as "next frame = last frame": its error is the frame difference."""
-    import dataclasses
-
-    from companion.model import CONFIGS, ModelConfig, build_model
-    from companion.train import objective_pair
-
-    small = dataclasses.replace(CONFIGS["cpu"], seq_len=3, height=16, width=24, target="next", residual=True)
-    torch.manual_seed(0)
-    x = torch.rand(2, 3, 1, 16, 24)
-    y = build_model(small)(x)
-    torch.testing.assert_close(y, x)
-    out, target = objective_pair(y, x, "next")
-    torch.testing.assert_close(out, x[:, :-1]) and torch.testing.assert_close(target, x[:, 1:])
-    with pytest.raises(CompanionError, match="residual"):
-        ModelConfig(name="bad", seq_len=3, height=16, width=16, residual=True)
-    with pytest.raises(CompanionError, match="target"):
-        ModelConfig(name="bad", seq_len=3, height=16, width=16, target="previous")
+    assert main(["evaluate", str(run), str(synth_root), "--region", "8", "--score", "regularity", "--no-progress"]) == 2
 
 
 def test_train_accepts_a_json_model_configuration(tmp_path) -> None:
     import dataclasses
     import json
 
-    from companion.model import CONFIGS
-    from companion.train import _resolve_config
+    from companion.model import CONFIGS, resolve_config
 
-    cfg = dataclasses.replace(CONFIGS["cpu"], name="cpu-absdiff", signal="absdiff", signal_gain=4.0)
+    cfg = dataclasses.replace(CONFIGS["flow-next"], name="flow-next-g1", signal_gain=1.0)
     path = tmp_path / "c.json"
     path.write_text(json.dumps(cfg.to_dict()))
-    assert _resolve_config(str(path)) == cfg
+    assert resolve_config(str(path)) == cfg == resolve_config(cfg) == resolve_config(cfg.to_dict())
+    assert resolve_config(None) == CONFIGS["cpu"] == resolve_config("cpu")
     with pytest.raises(CompanionError, match="no model configuration file"):
-        _resolve_config(str(tmp_path / "missing.json"))
-
-
-def test_absdiff_signal_is_the_scaled_frame_difference() -> None:
-    import dataclasses
-
-    from companion.model import CONFIGS, ModelConfig, model_signal
-
-    x = torch.zeros(1, 3, 1, 2, 2)
-    x[0, 1] = 0.1
-    x[0, 2] = 0.5
-    assert model_signal(x, CONFIGS["cpu"]) is x
-    cfg = dataclasses.replace(CONFIGS["cpu"], signal="absdiff")
-    d = model_signal(x, cfg)
-    torch.testing.assert_close(d[0, :, 0, 0, 0], torch.tensor([0.1, 0.1, 0.4]))  # step 0 copies step 1
-    d4 = model_signal(x, dataclasses.replace(cfg, signal_gain=4.0))
-    torch.testing.assert_close(d4[0, :, 0, 0, 0], torch.tensor([0.4, 0.4, 1.0]))  # clipped at 1
-    with pytest.raises(CompanionError, match="signal"):
-        ModelConfig(name="bad", seq_len=3, height=16, width=16, signal="optical")
-    with pytest.raises(CompanionError, match="signal_gain"):
-        ModelConfig(name="bad", seq_len=3, height=16, width=16, signal="absdiff", signal_gain=0)
-
-
-def test_absdiff_errors_are_measured_in_the_models_signal() -> None:
-    """An absdiff model that outputs zeros has the squared (gained) frame differences as its error maps."""
-    from companion.model import ModelConfig
-    from companion.scoring import reconstruction_errors
-
-    class ZeroModel(torch.nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.config = ModelConfig(name="z", seq_len=3, height=8, width=8, signal="absdiff", signal_gain=2.0)
-            self.w = torch.nn.Parameter(torch.zeros(1))
-
-        def forward(self, x: torch.Tensor) -> torch.Tensor:
-            return x * self.w
-
-    frames = np.random.default_rng(0).integers(0, 256, (6, 8, 8), dtype=np.uint8)
-    maps = reconstruction_errors(ZeroModel(), frames, 3, progress=False).maps
-    expected = np.minimum(1.0, 2 * motion_maps(frames)) ** 2
-    np.testing.assert_allclose(maps[2:-2], expected[2:-2], rtol=1e-5)
+        resolve_config(str(tmp_path / "missing.json"))

@@ -1,4 +1,4 @@
-"""Windows, the (B, T, 1, H, W) conversion, max-inversion, noise and memory (notebook 02)."""
+"""Windows, the (B, T, 1, H, W) conversion, max-inversion, memory and the training-frame mask (notebook 02)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from companion.errors import CompanionError
 from companion.tensors import (
     ClipSlice,
     WindowDataset,
-    add_noise,
     max_inversion,
     memory_bytes,
+    normal_frames,
     sliding_windows,
     to_model_input,
     window_starts,
@@ -81,17 +81,12 @@ def test_max_inversion() -> None:
     assert torch.equal(max_inversion(x), max_inversion(1 - x))
 
 
-def test_add_noise_seeded_clipped_and_zero() -> None:
-    x = torch.full((2, 3, 1, 4, 4), 0.5)
-    a = add_noise(x, 0.1, torch.Generator().manual_seed(0))
-    b = add_noise(x, 0.1, torch.Generator().manual_seed(0))
-    assert torch.equal(a, b) and not torch.equal(a, x)
-    assert 0.05 < (a - x).std().item() < 0.15
-    big = add_noise(x, 10.0, torch.Generator().manual_seed(1))
-    assert big.min().item() >= 0.0 and big.max().item() <= 1.0
-    assert add_noise(x, 0.0) is x
-    with pytest.raises(CompanionError):
-        add_noise(x, -1.0)
+def test_normal_frames_leave_out_repaired_and_by_labels_abnormal_frames() -> None:
+    clip = _clip(6, repaired=[1], abnormal=[3, 4])
+    assert normal_frames(clip, by_labels=False).tolist() == [True, False, True, True, True, True]
+    assert normal_frames(clip, by_labels=True).tolist() == [True, False, True, False, False, True]
+    with pytest.raises(CompanionError, match="no frame labels"):
+        normal_frames(_clip(6), by_labels=True)
 
 
 def test_memory_bytes() -> None:
