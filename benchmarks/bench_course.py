@@ -2,6 +2,7 @@
 each notebook, and of the book build (prints figures and writes them to a JSON file; asserts nothing).
 
     .venv/bin/python benchmarks/bench_course.py [--out benchmarks/results/course_timings.json] [--skip-notebooks]
+    taskset -c 0 .venv/bin/python benchmarks/bench_course.py --skip-training --out benchmarks/results/course_timings_1core.json
 
 Run it on an idle machine. The notebooks and the README quote these figures with the machine
 they were measured on (the "machine" entry). Targets (issue 10): `make course` within 5 minutes
@@ -28,14 +29,15 @@ EPOCHS_TIMED = 2
 
 
 def machine() -> str:
-    """'CPU model, N cores, T torch threads' of this machine."""
+    """'CPU model, N cores, T torch threads, load average L' of this machine (L near 0: idle)."""
     model = platform.processor() or platform.machine()
     cpuinfo = Path("/proc/cpuinfo")
     if cpuinfo.is_file():
         found = re.search(r"^model name\s*:\s*(.+)$", cpuinfo.read_text(), re.M)
         model = found.group(1).strip() if found else model
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return f"{model}, {cores} cores, {torch.get_num_threads()} torch threads"
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    return f"{model}, {cores} cores, {torch.get_num_threads()} torch threads, load average {load:.1f} at the start"
 
 
 def epoch_seconds() -> dict[str, float]:
@@ -73,8 +75,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "course_timings.json")
     parser.add_argument("--skip-notebooks", action="store_true", help="time the training only")
+    parser.add_argument("--skip-training", action="store_true", help="time the notebooks and the book only")
     args = parser.parse_args(argv)
-    report: dict = {"machine": machine(), "torch": torch.__version__, "epoch_seconds": epoch_seconds()}
+    report: dict = {"machine": machine(), "torch": torch.__version__}
+    if not args.skip_training:
+        report["epoch_seconds"] = epoch_seconds()
     if not args.skip_notebooks:
         report["notebook_seconds"], report["book_seconds"], report["course_seconds"] = notebook_seconds()
     print(f"machine: {report['machine']}")
