@@ -43,8 +43,8 @@ nbval-portable: $(STAMP)
 BOOK_ROOT ?= .
 
 book: $(STAMP)
-	PY=$(PY) .ci/vendor_mathjax.sh $(BOOK_ROOT)/_build/book.yml
-	$(VENV)/bin/jupyter-book build $(BOOK_ROOT) --config $(BOOK_ROOT)/_build/book.yml --toc $(BOOK_ROOT)/toc.yml -W --keep-going --all
+	PY=$(PY) .ci/vendor_mathjax.sh $(abspath $(BOOK_ROOT))/_build/book.yml
+	$(VENV)/bin/jupyter-book build $(BOOK_ROOT) --config $(abspath $(BOOK_ROOT))/_build/book.yml --toc $(abspath $(BOOK_ROOT))/toc.yml -W --keep-going --all
 	$(PY) .ci/check_book.py $(BOOK_ROOT)/_build/html
 
 # The whole course on the synthetic default: the notebooks executed as copies in _build/course/
