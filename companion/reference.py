@@ -64,15 +64,19 @@ def course_profile() -> tuple[str, int | None]:
     return PROFILES[profile]
 
 
+def _recipe(name: str) -> Recipe:
+    if name not in RECIPES:
+        raise CompanionError(f"no course model {name!r}: choose one of {', '.join(RECIPES)}")
+    return RECIPES[name]
+
+
 def train_recipe(name: str, root: str | Path, out: str | Path | None, **options: Any) -> TrainResult:
     """Train the course model ``name`` (a key of :data:`RECIPES`) with the package's default settings.
 
     ``options`` are :func:`companion.train.train`'s (dataset, train_on, device, progress, ...).
     Introduced in notebook 05.
     """
-    if name not in RECIPES:
-        raise CompanionError(f"no course model {name!r}: choose one of {', '.join(RECIPES)}")
-    recipe = RECIPES[name]
+    recipe = _recipe(name)
     return train(root, out, config=recipe.config, recurrent=recipe.recurrent, **options)
 
 
@@ -116,11 +120,10 @@ def course_run(
     is complete (an interrupted run never takes the place of a finished one). Introduced in
     notebook 05.
     """
-    if name not in RECIPES:
-        raise CompanionError(f"no course model {name!r}: choose one of {', '.join(RECIPES)}")
-    recipe = RECIPES[name]
-    epochs = epochs or default_settings(recipe.config).epochs
-    ref = reference_run(name, root, dataset) if epochs == default_settings(recipe.config).epochs else None
+    recipe = _recipe(name)
+    default_epochs = default_settings(recipe.config).epochs
+    epochs = epochs or default_epochs
+    ref = reference_run(name, root, dataset) if epochs == default_epochs else None
     if ref is not None:
         return ref
     runs = Path(runs)
