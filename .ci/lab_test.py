@@ -27,6 +27,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import secrets
 import shutil
 import signal
@@ -405,8 +406,14 @@ def run_notebook(driver, lab: Lab, path: str, shots: Path, problems: Problems) -
     errors = sum(len(c["errors"]) for c in cells)
     print(f"{name}: {len(cells) - len(not_run)}/{len(cells)} code cells run, {errors} errors, "
           f"{len(widgets)} widgets ({ran:.0f} s to run, {time.perf_counter() - start:.0f} s in all)", flush=True)
+    # Save (no "unsaved changes" dialog over the next notebook), close, and shut the kernel down.
+    driver.set_script_timeout(60)
+    driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "window.__nb.context.save().then(() => jupyterapp.commands.execute('application:close-all'))"
+        ".then(() => done(true), (e) => done(String(e)));"
+    )
     lab.shutdown_kernels()
-    driver.execute_script("jupyterapp.commands.execute('application:close-all')")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -449,13 +456,16 @@ def main(argv: list[str] | None = None) -> int:
         if not args.keep:
             shutil.rmtree(scratch, ignore_errors=True)
     elapsed = time.perf_counter() - total
+    used = sum(getattr(resource.getrusage(who), field) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+               for field in ("ru_utime", "ru_stime"))  # this process, JupyterLab and its kernels, the browser
+    elapsed_text = f"{elapsed:.0f} s, {used:.0f} s of CPU time"
     for line in problems:
         print(line)
     if problems:
-        print(f"browser test FAILED: {len(problems)} problem(s) ({elapsed:.0f} s)")
+        print(f"browser test FAILED: {len(problems)} problem(s) ({elapsed_text})")
         return 1
     print(f"browser test OK: {len(paths)} notebooks run in JupyterLab without an error, widgets respond "
-          f"({elapsed:.0f} s); screenshots in {args.shots}")
+          f"({elapsed_text}); screenshots in {args.shots}")
     return 0
 
 
