@@ -84,6 +84,11 @@ const right = (e, cs) => {
   return cs.overflowX === 'visible' && e.scrollWidth > e.clientWidth + 1 && e.clientWidth > 0
     ? Math.max(r.right, r.left + e.clientLeft + e.scrollWidth) : r.right;
 };
+// Screen-reader-only copies (MathJax's assistive MathML, Sphinx's visually-hidden text) are
+// clipped to nothing on purpose: set aside while measuring.
+const aside = Array.from(col.querySelectorAll('*')).filter((e) => getComputedStyle(e).clip.startsWith('rect'));
+const display = aside.map((e) => e.style.display);
+aside.forEach((e) => e.style.setProperty('display', 'none', 'important'));
 const outside = [];
 for (const e of col.querySelectorAll('*')) {
   if (['SCRIPT', 'STYLE', 'BR', 'WBR'].includes(e.tagName) || !visible(e)) continue;
@@ -105,6 +110,7 @@ for (const e of outside) {
   for (let p = e.parentElement; p && p !== col; p = p.parentElement) if (outside.includes(p)) top = p;
   report('wider than the column', top);
 }
+aside.forEach((e, i) => { e.style.removeProperty('display'); if (display[i]) e.style.display = display[i]; });
 const html = document.documentElement;
 if (html.scrollWidth > html.clientWidth + 1) problems.push(['page scrolls sideways', 'html', html.scrollWidth + ' px wide in a ' + html.clientWidth + ' px window']);
 return problems;

@@ -152,6 +152,20 @@ class Lab:
         self.log.close()
 
 
+def kernel_cpu_seconds(lab: Lab) -> float | None:
+    """CPU seconds used so far by the kernels of the server (Linux's /proc; None elsewhere)."""
+    try:
+        tick = os.sysconf("SC_CLK_TCK")
+        total = 0.0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) == lab.process.pid:  # a child of the server: a kernel
+                total += (int(fields[11]) + int(fields[12])) / tick
+        return total
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def poll(driver, script: str, timeout: float, every: float = 0.5, *args):
     """The first truthy value of ``script`` (JavaScript, run in the page) within ``timeout`` s, else None."""
     deadline = time.monotonic() + timeout
@@ -340,7 +354,21 @@ def screenshot(driver, out: Path, label: str | None = None) -> None:
 
 
 def run_notebook(driver, lab: Lab, path: str, shots: Path, problems: Problems) -> None:
-    name = Path(path).stem
+    """Open, run and check one notebook; then save it, close it and shut its kernel down, whatever happened."""
+    try:
+        _run_and_check(driver, lab, Path(path).stem, path, shots, problems)
+    finally:
+        driver.set_script_timeout(60)
+        driver.execute_async_script(  # saved: no "unsaved changes" dialog over the next notebook
+            "const done = arguments[arguments.length - 1];"
+            "const nb = window.__nb; (nb ? nb.context.save() : Promise.resolve())"
+            ".then(() => jupyterapp.commands.execute('application:close-all'))"
+            ".then(() => done(true), (e) => done(String(e)));"
+        )
+        lab.shutdown_kernels()
+
+
+def _run_and_check(driver, lab: Lab, name: str, path: str, shots: Path, problems: Problems) -> None:
     start = time.perf_counter()
     driver.execute_script(OPEN_JS, path)
     state = poll(driver, KERNEL_IDLE_JS, 120)
@@ -361,6 +389,7 @@ def run_notebook(driver, lab: Lab, path: str, shots: Path, problems: Problems) -
     if not summary:
         problems.add(name, f"Run All did not finish within {NOTEBOOK_TIMEOUT} s "
                            f"({driver.execute_script(PROGRESS_JS)} cells run)")
+        screenshot(driver, shots / f"lab-{name}.png")
         return
     result = json.loads(summary)
     cells = result["cells"]
@@ -372,16 +401,16 @@ def run_notebook(driver, lab: Lab, path: str, shots: Path, problems: Problems) -
         problems.add(name, f"cells {not_run} did not run")
     ran = time.perf_counter() - start
     widgets = []
-    expected = sum(c["widgets"] for c in cells)  # widget views the kernel displayed (and did not close)
-    if expected:
+    # Widget views the kernel displayed; those it closed since (tqdm's bars) are gone from the page.
+    expected = EXPECTED_WIDGETS.get(name, set())
+    if sum(c["widgets"] for c in cells) or expected:
         deadline = time.monotonic() + WIDGET_TIMEOUT
-        while True:  # until every widget output is drawn, images included
+        while True:  # until every widget shown is drawn, images included, and the course's widgets are there
             widgets = driver.execute_script(WIDGETS_JS)
-            if (widgets and all(not w[5] and w[2] == w[3] for w in widgets)) or time.monotonic() > deadline:
+            drawn = all(not w[5] and w[2] == w[3] for w in widgets) and expected <= {w[0] for w in widgets}
+            if drawn or time.monotonic() > deadline:
                 break
             time.sleep(0.5)
-        if len(widgets) != expected:
-            problems.add(name, f"{expected} widget outputs, {len(widgets)} rendered")
         for k, (label, sliders, drawn, images, text, problem) in enumerate(widgets, 1):
             what = f"widget {k} ({label or 'no slider'})"
             if problem:
@@ -393,7 +422,7 @@ def run_notebook(driver, lab: Lab, path: str, shots: Path, problems: Problems) -
         print(f"  {name}: {len(widgets)} widget(s) rendered: "
               + "; ".join(f"{w[0] or '-'}: {w[1]} slider, {w[2]}/{w[3]} image" for w in widgets), flush=True)
     labels = {w[0] for w in widgets}
-    for label in sorted(EXPECTED_WIDGETS.get(name, set()) - labels):
+    for label in sorted(expected - labels):
         problems.add(name, f"no widget with a slider labelled {label!r} rendered")
     if "threshold" in labels:
         check_threshold_explorer(driver, name, problems)
@@ -404,16 +433,10 @@ def run_notebook(driver, lab: Lab, path: str, shots: Path, problems: Problems) -
     if "threshold" not in labels:
         screenshot(driver, shots / f"lab-{name}.png")
     errors = sum(len(c["errors"]) for c in cells)
+    cpu = kernel_cpu_seconds(lab)
     print(f"{name}: {len(cells) - len(not_run)}/{len(cells)} code cells run, {errors} errors, "
-          f"{len(widgets)} widgets ({ran:.0f} s to run, {time.perf_counter() - start:.0f} s in all)", flush=True)
-    # Save (no "unsaved changes" dialog over the next notebook), close, and shut the kernel down.
-    driver.set_script_timeout(60)
-    driver.execute_async_script(
-        "const done = arguments[arguments.length - 1];"
-        "window.__nb.context.save().then(() => jupyterapp.commands.execute('application:close-all'))"
-        ".then(() => done(true), (e) => done(String(e)));"
-    )
-    lab.shutdown_kernels()
+          f"{len(widgets)} widgets ({ran:.0f} s to run{f', kernel CPU {cpu:.0f} s' if cpu else ''}, "
+          f"{time.perf_counter() - start:.0f} s in all)", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
