@@ -10,6 +10,11 @@ executes each notebook in a scratch folder and only when it ran completely repla
 .ipynb and regenerates its jupytext .md twin (`jupytext --to md:myst -o - NN.ipynb | diff - NN.md`
 is then empty); with --from-md the .md (what an author edits) is the source.
 
+The stored outputs are those a learner last saw in JupyterLab (`tidy`): the views of widgets the
+kernel closed (tqdm's per-epoch bars) are dropped with their state, consecutive stream outputs
+are joined (one block per log), and the state of the widgets still shown is kept, so that the
+book draws each of them as it was left.
+
 There is no limit per cell (a slow laptop is slower, never broken); --timeout SECONDS sets one.
 A failure names the notebook, the cell and the error, keeps the executed copy for inspection
 (in DIR/failed/ or the scratch folder's path printed) and exits 1. Prints each notebook's time.
