@@ -419,8 +419,9 @@ def _run_and_check(driver, lab: Lab, name: str, path: str, shots: Path, problems
                 problems.add(name, f"{what}: {images - drawn} of its {images} image(s) not drawn")
             elif images == 0 and not text:
                 problems.add(name, f"{what} shows neither an image nor text")
-        print(f"  {name}: {len(widgets)} widget(s) rendered: "
-              + "; ".join(f"{w[0] or '-'}: {w[1]} slider, {w[2]}/{w[3]} image" for w in widgets), flush=True)
+        if widgets:
+            print(f"  {name}: {len(widgets)} widget(s) rendered: "
+                  + "; ".join(f"{w[0] or '-'}: {w[1]} slider, {w[2]}/{w[3]} image" for w in widgets), flush=True)
     labels = {w[0] for w in widgets}
     for label in sorted(expected - labels):
         problems.add(name, f"no widget with a slider labelled {label!r} rendered")
