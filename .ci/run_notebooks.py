@@ -10,6 +10,11 @@ executes each notebook in a scratch folder and only when it ran completely repla
 .ipynb and regenerates its jupytext .md twin (`jupytext --to md:myst -o - NN.ipynb | diff - NN.md`
 is then empty); with --from-md the .md (what an author edits) is the source.
 
+The stored outputs are those a learner last saw in JupyterLab (`tidy`): the views of widgets the
+kernel closed (tqdm's per-epoch bars) are dropped with their state, consecutive stream outputs
+are joined (one block per log), and the state of the widgets still shown is kept, so that the
+book draws each of them as it was left.
+
 There is no limit per cell (a slow laptop is slower, never broken); --timeout SECONDS sets one.
 A failure names the notebook, the cell and the error, keeps the executed copy for inspection
 (in DIR/failed/ or the scratch folder's path printed) and exits 1. Prints each notebook's time.
@@ -18,6 +23,7 @@ A failure names the notebook, the cell and the error, keeps the executed copy fo
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -58,10 +64,70 @@ def failed_cell(nb: nbformat.NotebookNode) -> str:
     return "a cell that did not finish"
 
 
+class CourseClient(NotebookClient):
+    """nbclient's client, which also notes the widgets the kernel closed (a tqdm bar when it ends)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.closed_widgets: set[str] = set()
+
+    def handle_comm_msg(self, outs, msg, cell_index) -> None:  # noqa: ANN001 - nbclient's signature
+        if msg["msg_type"] == "comm_close":
+            self.closed_widgets.add(msg["content"]["comm_id"])
+        super().handle_comm_msg(outs, msg, cell_index)
+
+
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+
+
+def tidy(nb: nbformat.NotebookNode, closed: set[str]) -> None:
+    """Store the outputs as a learner last saw them in JupyterLab.
+
+    A widget the kernel closed has vanished from the screen (tqdm's per-epoch bars): its view is
+    dropped, and the stored widget state keeps only the widgets still shown (and the models they
+    use), so that the book draws each one as it was left. Consecutive stream outputs become one
+    (nbclient stores each flush apart: the training log would be one box per epoch); nbval
+    compares streams joined the same way.
+    """
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        outputs = []
+        for out in cell.outputs:
+            view = out.get("data", {}).get(WIDGET_VIEW)
+            if view and view.get("model_id") in closed:
+                continue
+            last = outputs[-1] if outputs else None
+            if (out.output_type == "stream" and last is not None and last.output_type == "stream"
+                    and last.name == out.name):
+                last.text += out.text
+                continue
+            outputs.append(out)
+        cell.outputs = outputs
+    state = nb.metadata.get("widgets", {}).get(WIDGET_STATE, {}).get("state")
+    if state is None:
+        return
+    keep: set[str] = set()
+    todo = [out.data[WIDGET_VIEW]["model_id"] for cell in nb.cells if cell.cell_type == "code"
+            for out in cell.outputs if WIDGET_VIEW in out.get("data", {})]
+    while todo:  # the shown widgets, and every model their state names ("IPY_MODEL_<id>")
+        model = todo.pop()
+        if model in keep or model not in state:
+            continue
+        keep.add(model)
+        todo += re.findall(r"IPY_MODEL_(\w+)", json.dumps(state[model]))
+    for model in set(state) - keep:
+        del state[model]
+    if not state:
+        del nb.metadata["widgets"]
+
+
 def execute(nb: nbformat.NotebookNode, cwd: Path, timeout: int | None) -> None:
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
-                            resources={"metadata": {"path": str(cwd)}})
+    client = CourseClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
+                          resources={"metadata": {"path": str(cwd)}})
     client.execute()
+    tidy(nb, client.closed_widgets)
 
 
 def copy_book_files(dest: Path) -> None:

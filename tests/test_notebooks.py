@@ -24,6 +24,7 @@ IDS = [p.stem for p in NOTEBOOKS]
 BEFORE = ["Overview", "Prerequisites", "Time to learn", "Imports"]
 AFTER = ["Summary", "Exercises", "What's next", "Resources and references"]
 SOLUTION_TAGS = {"hide-input", "hide-cell", "hide-output"}
+SOLUTION_PROMPTS = {"code_prompt_show": "Show solution", "code_prompt_hide": "Hide solution"}
 
 
 def _read(path: Path) -> nbformat.NotebookNode:
@@ -200,6 +201,11 @@ def test_exercises_have_folded_executed_solutions(path: Path) -> None:
     assert solutions, f"{path.name}: each exercise needs a solution code cell tagged hide-cell (folded in the book)"
     for cell in solutions:
         assert cell.execution_count is not None, f"{path.name}: a solution cell was not executed"
+        # The book's fold says what it hides (myst-nb's default is "Show code cell content").
+        assert cell.metadata.get("mystnb", {}) == SOLUTION_PROMPTS, (
+            f"{path.name}: a solution cell needs the cell metadata mystnb: {SOLUTION_PROMPTS} "
+            f"(its first line: {cell.source.splitlines()[0]!r})"
+        )
 
 
 def test_the_first_code_cell_is_the_same_data_switch() -> None:
