@@ -69,7 +69,7 @@ course: $(STAMP)
 # driven by headless Chromium, runs every notebook on a fresh kernel (copies in _build/lab/), finds
 # no error output, sees each widget render and notebook 05's sliders change precision, recall and
 # the frame; then stops the kernels, JupyterLab and the browser. Screenshots in _build/screenshots/.
-# The default profile (COURSE_PROFILE=quick fails notebook 04's check that the loss fell by 40%).
+# With the default profile, as the stored outputs were made.
 # Needs Debian's chromium and chromium-driver (.ci/run installs them); skipped with the reason
 # where they are absent.
 browser: $(STAMP)
