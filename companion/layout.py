@@ -23,7 +23,8 @@ ARCHIVE_DIR = "UCSD_Anomaly_Dataset.v1p2"
 SPLITS = ("Train", "Test")
 MANIFEST = "synth.json"  # UCSDsynth/ describes its planted events here; not junk
 
-FRAME_NAME = re.compile(r"([0-9]+)\.tiff?", re.IGNORECASE)
+# Frames as released (TIFF) or re-encoded (PNG, JPEG): any of them, numbered the same way.
+FRAME_NAME = re.compile(r"([0-9]+)\.(?:tiff?|png|jpe?g)", re.IGNORECASE)
 MASK_NAME = re.compile(r"(?:frame)?([0-9]+)\.bmp", re.IGNORECASE)
 MAX_FRAME = 99_999  # a larger number in a frame name is junk, not a 100 000-frame gap
 _CLIP_DIR = {split: re.compile(split + r"([0-9]+)") for split in SPLITS}
@@ -142,7 +143,7 @@ def format_clip_spec(numbers: list[int]) -> str:
 
 
 def file_number(name: str) -> int:
-    """The frame number in a frame or mask file name: ``042.tif``, ``042.bmp``, ``frame042.bmp``."""
+    """The frame number in a frame or mask file name: ``042.tif``, ``042.jpg``, ``042.bmp``, ``frame042.bmp``."""
     match = FRAME_NAME.fullmatch(name) or MASK_NAME.fullmatch(name)
     if match is None:
         raise ValueError(f"{name!r} is not a frame or mask file name")

