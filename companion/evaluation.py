@@ -40,6 +40,7 @@ from companion.task import config_of, describe_errors
 from companion.tensors import normal_frames
 
 __all__ = [
+    "outputs_for_scoring",
     "score_outputs",
     "score_run",
     "EvaluationFrames",
@@ -358,9 +359,17 @@ def score_run(
     """
     choice = choice or choose_scoring(run)
     _check_normalization(choice, normalize)  # before the model runs
+    return score_outputs(outputs_for_scoring(run, root, choice, clips, dataset, batch_size, progress), choice, normalize, smooth_window)
+
+
+def outputs_for_scoring(
+    run: str | Path, root: str | Path, choice: ScoringChoice, clips: str | None = None, dataset: str | None = None,
+    batch_size: int = 8, progress: bool = True,
+) -> RunOutputs:
+    """:func:`run_outputs` keeping what ``choice`` scores (error maps, or only the per-frame errors):
+    score them with :func:`score_outputs`, as many times as needed (other smoothing, other normalisation)."""
     reduce = (lambda e: e.maps) if choice.scoring.needs_maps else (lambda e: e.errors)
-    out = run_outputs(run, root, reduce, clips, dataset, batch_size, progress)
-    return score_outputs(out, choice, normalize, smooth_window)
+    return run_outputs(run, root, reduce, clips, dataset, batch_size, progress)
 
 
 # --------------------------------------------------------------------------------------------
