@@ -200,7 +200,7 @@ def run_outputs(
     The model and its preprocessing (size, max-inversion, window) come from ``RUN/checkpoint.pt``
     (:func:`companion.checkpoints.load_model`); the training clips are those the checkpoint records
     (its Train clips; for ``train_on="normal-test-frames"`` its training Test clips), found under
-    ``root``. Introduced in notebook 05.
+    ``root``; a clip that is both is run once. Introduced in notebook 05.
     """
     run = Path(run)
     model, ckpt = load_model(run / CHECKPOINT_NAME if run.is_dir() else run)
@@ -231,7 +231,8 @@ def run_outputs(
         return reduce(reconstruction_errors(model, clip.frames, seq_len, invert, batch_size, progress, name))
 
     train = {name: output(name, clip) for name, (clip, _) in frames.train.items()}
-    test = {name: output(name, clip) for name, clip in frames.test.items()}
+    same_clips = on_test and ds.name == train_ds.name  # an evaluated clip that also trained: its outputs once
+    test = {name: train[name] if same_clips and name in train else output(name, clip) for name, clip in frames.test.items()}
     return RunOutputs(frames, test, train, f"Model {run.name} trained on {frames.trained}.", describe_errors(config_of(model)))
 
 
