@@ -43,6 +43,7 @@ from companion.checkpoints import CHECKPOINT_NAME, load_checkpoint  # noqa: E402
 from companion.convlstm import ConvLSTM, State  # noqa: E402
 from companion.errors import CompanionError  # noqa: E402
 from companion.evaluation import run_outputs  # noqa: E402
+from companion.layout import open_dataset  # noqa: E402
 from companion.model import resolve_config  # noqa: E402
 from companion.settings import TrainSettings, default_settings  # noqa: E402
 from companion.train import CONFIG_OPTIONS, train  # noqa: E402
@@ -110,25 +111,29 @@ def _facts(ckpt: dict[str, Any], timing: dict[str, Any]) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def train_or_reuse(root: Path, out: Path, *, config: str, clips: str, train_on: str = "normal-test-frames", **options: Any) -> dict[str, Any]:
-    """Train ``config`` on ``clips`` into ``out`` with ``companion.train.train`` (on the CPU), or reuse
-    the run already in ``out`` when it is exactly that run; its facts (windows, CPU seconds, ...).
+def train_or_reuse(
+    root: Path, out: Path, *, config: str, clips: str | None, train_on: str = "normal-test-frames", dataset: str | None = None,
+    **options: Any,
+) -> dict[str, Any]:
+    """Train ``config`` on ``clips`` of ``dataset`` into ``out`` with ``companion.train.train`` (on the CPU),
+    or reuse the run already in ``out`` when it is exactly that run; its facts (windows, CPU seconds, ...).
 
     ``options`` are ``train``'s (``seed``, ``target``, ``epochs``, ...). A run in ``out`` that was
-    trained another way stops the script: it never stands in for the run asked for.
+    trained another way (or on other data) stops the script: it never stands in for the run asked for.
     """
     wanted_config = dataclasses.replace(resolve_config(config), **{k: v for k, v in options.items() if k in CONFIG_OPTIONS})
     wanted = {
         "settings": default_settings(wanted_config.name, **{k: v for k, v in options.items() if k not in CONFIG_OPTIONS}),
         "clip_spec": clips,
         "train_on": train_on,
+        "data": str(open_dataset(root, dataset=dataset).root.resolve()),
     }
     timing_file = out / "facts.json"
     if (out / CHECKPOINT_NAME).exists():
         try:
             ckpt = load_checkpoint(out, config=wanted_config)
             found = {"settings": TrainSettings.from_dict(ckpt["settings"]), "clip_spec": ckpt["data"].get("clip_spec"),
-                     "train_on": ckpt["data"].get("train_on")}  # fmt: skip
+                     "train_on": ckpt["data"].get("train_on"), "data": ckpt["data"].get("root")}  # fmt: skip
         except CompanionError as err:
             raise SystemExit(f"{out} holds another run: {err}. Remove it or choose another --work") from None
         differ = [f"{k}: {found[k]} (found) != {wanted[k]} (wanted)" for k in wanted if found[k] != wanted[k]]
@@ -138,7 +143,8 @@ def train_or_reuse(root: Path, out: Path, *, config: str, clips: str, train_on: 
             raise SystemExit(f"{out} holds another run ({'; '.join(differ)}). Remove it or choose another --work")
         return _facts(ckpt, json.loads(timing_file.read_text()) if timing_file.exists() else {})
     c0, t0 = cpu_seconds(), time.perf_counter()
-    train(root, out, config=config, clips=clips, train_on=train_on, device="cpu", progress=False, verbose=False, **options)
+    train(root, out, config=config, clips=clips, train_on=train_on, dataset=dataset, device="cpu", progress=False, verbose=False,
+          **options)  # fmt: skip
     timing = {"cpu_s": cpu_seconds() - c0, "wall_s": time.perf_counter() - t0}
     timing_file.write_text(json.dumps(timing, indent=2))
     return _facts(load_checkpoint(out), timing)

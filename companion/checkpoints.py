@@ -5,7 +5,8 @@ Introduced in notebook 04.
 A checkpoint is a plain dict saved with ``torch.save`` and read with ``weights_only=True``:
 ``format`` (:data:`CHECKPOINT_FORMAT`), ``model_config`` (``ModelConfig.to_dict()``),
 ``preprocessing`` (how frames become the model's input), ``data`` (which clips trained it),
-``settings`` (``TrainSettings.to_dict()``), ``versions``, ``epoch``, ``history``,
+``settings`` (``TrainSettings.to_dict()``), ``scoring`` (the name of the scoring ``companion evaluate``
+uses by default; absent from checkpoints written before it was recorded), ``versions``, ``epoch``, ``history``,
 ``best_val_loss``, ``model_state``, and, to resume a run exactly, ``optimizer_state``,
 ``scaler_state`` and ``rng``. A run folder holds ``checkpoint.pt`` (the last epoch),
 ``best.pt`` (the lowest validation loss) and ``history.json``.

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from companion.errors import CompanionError, OutputPathError
+from companion.settings import RECOMMENDED_CONFIG
 
 if TYPE_CHECKING:
     from companion.scoring import ScoredClips
@@ -174,8 +175,9 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("root", type=Path, help="dataset folder (as for inspect), e.g. data/synth or ../shared/data/ucsd-ped1-sample")
     p.add_argument("--out", type=Path, required=True, help="run folder; an existing checkpoint there is kept unless --resume")
-    p.add_argument("--config", default=None, help="model configuration: cpu (default), flow-next, report or keras-readme; "
-        "or a .json file holding ModelConfig.to_dict()")
+    p.add_argument("--config", default=None, help=f"model configuration: {RECOMMENDED_CONFIG} (default: the course's "
+        "recommended detector), cpu (the plain ConvLSTM autoencoder of notebook 04), report or keras-readme; or a .json "
+        "file holding ModelConfig.to_dict(). The run records how it is scored by default (see evaluate --scoring)")
     p.add_argument("--epochs", type=_positive_int, default=None, help="total epochs of the run (a resumed run trains up to it)")
     p.add_argument("--device", default="auto", help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N or mps")
     p.add_argument("--dataset", default=None, help="ped1, ped2 or synth, when several are present (default: the only one, else ped1)")
@@ -198,23 +200,27 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-progress", action="store_true", help="no progress bars (one line per epoch)")
 
     def run(args: argparse.Namespace) -> int:
+        from companion.checkpoints import load_checkpoint
         from companion.train import train
 
         dataset = args.dataset if args.resume else _dataset_or_only(args.root, args.dataset)  # --resume: the run's own
+        config = args.config if args.config or args.resume else RECOMMENDED_CONFIG
         result = train(
-            args.root, args.out, config=args.config, dataset=dataset, train_on=args.train_on,
+            args.root, args.out, config=config, dataset=dataset, train_on=args.train_on,
             clips=args.clips, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, stride=args.stride,
             max_inversion=args.max_inversion, seed=args.seed, device=args.device,
             resume=args.resume, progress=not args.no_progress, target=args.target,
         )  # fmt: skip
         print(f"{result.epochs} epoch(s) in {result.run_dir}: checkpoint {result.checkpoint}")
+        print(f"`companion evaluate {result.run_dir} ROOT` scores it with {load_checkpoint(result.run_dir)['scoring']}, the scoring it records")
         return 0
 
     p.set_defaults(run=run)
 
 
-def _report_scores(scored: ScoredClips, args: argparse.Namespace, extra: dict) -> None:
-    """Print the frame-level metrics of ``scored``; write --json and --scores when asked."""
+def _report_scores(scored: ScoredClips, args: argparse.Namespace, extra: dict, scoring: str | None = None) -> None:
+    """Print the frame-level metrics of ``scored``; write --json and --scores (with a ``scoring`` column
+    holding ``scoring`` when given) when asked."""
     from companion.metrics import frame_report
     from companion.scores_csv import write_scores
 
@@ -226,8 +232,8 @@ def _report_scores(scored: ScoredClips, args: argparse.Namespace, extra: dict) -
         "protocol": scored.protocol,
         "repaired_frames": {k: v for k, v in scored.repaired.items() if v},
     }
-    if scored.protocol.startswith("WARNING"):  # overlapping clips: say it where it cannot be missed
-        print(scored.protocol.split(";")[0], file=sys.stderr)
+    if "WARNING:" in scored.protocol:  # overlapping clips: say it where it cannot be missed
+        print("WARNING:" + scored.protocol.split("WARNING:", 1)[1].split(";")[0], file=sys.stderr)
     print(scored.protocol)
     macro = "n/a" if report["auc_macro"] is None else f"{report['auc_macro']:.4f}"
     print(
@@ -241,72 +247,103 @@ def _report_scores(scored: ScoredClips, args: argparse.Namespace, extra: dict) -
     if args.json:
         _write_json(report, args.json)
     if args.scores:
-        write_scores(scored, args.scores)
+        write_scores(scored, args.scores, scoring)
 
 
 def _add_evaluate(sub: argparse._SubParsersAction) -> None:
+    from companion.scorings import SCORINGS
+
     p = sub.add_parser(
         "evaluate",
         help="score every frame of Test clips with a trained run; frame-level AUC, EER, AP and thresholds",
-        description="Higher score = more anomalous. The JSON's 'protocol' says which frames trained the model, "
-        "which normalisation was used and whether test-set information was used.",
+        description="Higher score = more anomalous. Without scoring options the run is scored the way it records "
+        "(companion train records its configuration's recommended scoring); --scoring chooses another, and "
+        "--score/--region/--pixel-norm/--percentile/--floor describe a single score instead. The JSON's 'scoring' and "
+        "'protocol' say how the frames were scored, which frames trained the model, which normalisation was used "
+        "and whether test-set information was used.",
     )
     p.add_argument("run_dir", type=Path, metavar="RUN", help="run folder holding checkpoint.pt (from companion train)")
     p.add_argument("root", type=Path, help="dataset folder (as for inspect); it must also hold the run's training clips")
     p.add_argument("--clips", default=None, help="Test clips to evaluate, e.g. 9-16 (default: all)")
     p.add_argument("--dataset", default=None, help="ped1, ped2 or synth (default: the dataset the run trained on)")
     p.add_argument(
+        "--scoring", default=None, choices=list(SCORINGS),
+        help="the run's recorded scoring by default (mse for runs trained before runs recorded one); "
+        + "; ".join(f"{name}: {s.about}" for name, s in SCORINGS.items()),
+    )  # fmt: skip
+    p.add_argument(
         "--normalize", default="train", choices=["train", "video", "none"],
         help="train: z-scores with the training frames' statistics (default, no test information); "
         "video: per-video min-max (most papers; USES TEST-SET INFORMATION); none: raw errors",
     )  # fmt: skip
-    p.add_argument("--score", default="mse", choices=["mse", "regularity"], help="score kind (default mse)")
+    p.add_argument("--score", default=None, choices=["mse", "regularity"], help="a single score of this kind instead of the run's scoring")
     p.add_argument("--smooth", type=int, default=0, metavar="N", help="centred moving average over N frames (default: none)")
     p.add_argument("--batch-size", type=int, default=8)
     p.add_argument(
         "--region", type=int, default=None, metavar="PATCH",
-        help="score each frame by its most abnormal PATCHxPATCH region (pixels of the model input; 0 = frame mean) "
-        "of the error map divided by the training frames' mean error at each pixel (see --pixel-norm)",
+        help="instead of the run's scoring, score each frame by its most abnormal PATCHxPATCH region (pixels of the "
+        "model input; 0 = frame mean) of the error map divided by the training frames' mean error at each pixel "
+        "(see --pixel-norm)",
     )  # fmt: skip
     p.add_argument(
-        "--pixel-norm", default="ratio", choices=["ratio", "z", "none"],
+        "--pixel-norm", default=None, choices=["ratio", "z", "none"],
         help="with --region: ratio (default) divides each pixel's error by its mean on the normal training frames; "
         "z: one-sided z-score against their per-pixel mean and std; none: raw",
     )  # fmt: skip
-    p.add_argument("--floor", type=float, default=0.1, help="with --region: divisor floor, times the mean (ratio) or std (z) map's mean")
+    p.add_argument("--floor", type=float, default=None, help="with --region: divisor floor, times the mean (ratio) or std (z) map's mean (default 0.1)")
     p.add_argument(
-        "--percentile", type=float, default=0.0, metavar="P",
+        "--percentile", type=float, default=None, metavar="P",
         help="with --region 0: score each frame by the P-th percentile of its (normalised) pixel errors, e.g. 99",
     )  # fmt: skip
     p.add_argument("--json", type=Path, help="write the metrics as JSON to this (new) file")
-    p.add_argument("--scores", type=Path, help="write clip,frame,label,score per frame as CSV to this (new) file")
+    p.add_argument("--scores", type=Path, help="write clip,frame,label,score,scoring per frame as CSV to this (new) file")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
 
     def run(args: argparse.Namespace) -> int:
-        from companion.evaluation import score_checkpoint, score_checkpoint_regions
+        from companion.evaluation import choose_scoring, score_checkpoint, score_checkpoint_regions, score_run
         from companion.regions import RegionSettings
 
         _refuse_existing(args.json, args.scores)
-        if args.percentile and args.region is None:
-            raise CompanionError("--percentile scores error maps: add --region 0 (and --pixel-norm z or ratio)")
+        region_options = [f"--{name.replace('_', '-')}" for name in ("pixel_norm", "floor", "percentile") if getattr(args, name) is not None]
+        single = [*(["--score"] if args.score else []), *(["--region"] if args.region is not None else []), *region_options]
+        if args.scoring and single:
+            raise CompanionError(f"--scoring chooses a named scoring, {' '.join(single)} a single score: give one or the other")
+        if region_options and args.region is None:
+            raise CompanionError(f"{' '.join(region_options)} shape region scores of error maps: add --region 0 (or --region N)")
         if args.region is not None:
-
-            if args.score != "mse":
+            if args.score not in (None, "mse"):
                 raise CompanionError("--region scores squared-error maps: drop --score (or use --score mse)")
-            settings = RegionSettings(patch=args.region, pixel_norm=args.pixel_norm, floor=args.floor, percentile=args.percentile)
+            settings = RegionSettings(
+                patch=args.region, pixel_norm=args.pixel_norm or "ratio",
+                floor=0.1 if args.floor is None else args.floor, percentile=args.percentile or 0.0,
+            )  # fmt: skip
             scored = score_checkpoint_regions(
                 args.run_dir, args.root, clips=args.clips, dataset=args.dataset, normalize=args.normalize,
                 settings=settings, smooth_window=args.smooth, batch_size=args.batch_size, progress=not args.no_progress,
             )  # fmt: skip
-            extra = {"run": str(args.run_dir), "score": "region", "region": args.region, "pixel_norm": args.pixel_norm,
-                     "floor": args.floor, "percentile": args.percentile, "smooth": args.smooth}  # fmt: skip
-            _report_scores(scored, args, extra)
+            extra = {"run": str(args.run_dir), "scoring": "options", "score": "region", "region": args.region,
+                     "pixel_norm": settings.pixel_norm, "floor": settings.floor, "percentile": settings.percentile,
+                     "smooth": args.smooth}  # fmt: skip
+            _report_scores(scored, args, extra, "options")
             return 0
-        scored = score_checkpoint(
-            args.run_dir, args.root, clips=args.clips, dataset=args.dataset, normalize=args.normalize, kind=args.score,
+        if args.score:
+            scored = score_checkpoint(
+                args.run_dir, args.root, clips=args.clips, dataset=args.dataset, normalize=args.normalize,
+                kind=args.score, smooth_window=args.smooth, batch_size=args.batch_size, progress=not args.no_progress,
+            )  # fmt: skip
+            extra = {"run": str(args.run_dir), "scoring": "options", "score": args.score, "smooth": args.smooth}
+            _report_scores(scored, args, extra, "options")
+            return 0
+        choice = choose_scoring(args.run_dir, args.scoring)
+        if not choice.recorded:
+            print(f"note: {choice.source}", file=sys.stderr)
+        scored = score_run(
+            args.run_dir, args.root, choice, clips=args.clips, dataset=args.dataset, normalize=args.normalize,
             smooth_window=args.smooth, batch_size=args.batch_size, progress=not args.no_progress,
         )  # fmt: skip
-        _report_scores(scored, args, {"run": str(args.run_dir), "score": args.score, "smooth": args.smooth})
+        extra = {"run": str(args.run_dir), "scoring": choice.name, "scoring_source": choice.source,
+                 "scoring_parts": list(choice.scoring.parts), "smooth": args.smooth}  # fmt: skip
+        _report_scores(scored, args, extra, choice.name)
         return 0
 
     p.set_defaults(run=run)

@@ -17,12 +17,14 @@ from companion.scoring import ScoredClips
 __all__ = ["combine_scores"]
 
 
-def combine_scores(parts: Mapping[str, ScoredClips]) -> ScoredClips:
+def combine_scores(parts: Mapping[str, ScoredClips], shared_training_frames: bool = False) -> ScoredClips:
     """Per frame, the sum of the ``parts``' scores; every part normalised with ``normalize="train"``.
 
     The parts must score the same frames of the same clips with the same labels. The training
     scores (and so the thresholds) are dropped: the parts' training frames need not be the same
-    frames. Introduced in notebook 05.
+    frames. With ``shared_training_frames`` (the parts score the same training frames in the same
+    order, as the scores of one run do) they are summed too, so thresholds still apply.
+    Introduced in notebook 05.
     """
     if len(parts) < 2:
         raise CompanionError(f"a combination needs at least two score sets, got {len(parts)}")
@@ -47,4 +49,10 @@ def combine_scores(parts: Mapping[str, ScoredClips]) -> ScoredClips:
         f"[{name}: {part.protocol}]" for name, part in items
     )
     test_info = any(p.uses_test_information for _, p in items)
-    return ScoredClips(first.labels, scores, first.frame_numbers, first.repaired, None, "train", test_info, protocol)
+    train = None
+    if shared_training_frames:
+        pools = [p.train_scores for _, p in items]
+        if any(pool is None or len(pool) != len(first.train_scores) for pool in pools):
+            raise CompanionError("shared_training_frames: every part must hold the training scores of the same frames")
+        train = np.sum(pools, axis=0)
+    return ScoredClips(first.labels, scores, first.frame_numbers, first.repaired, train, "train", test_info, protocol)

@@ -1,7 +1,8 @@
 """Evaluation end to end: which frames are scored, which frames fit the scores, and the protocol.
 
-``companion evaluate`` runs :func:`score_checkpoint` (or, with ``--region``,
-:func:`score_checkpoint_regions`); ``companion baseline`` runs :func:`score_baseline`. All three
+``companion evaluate`` runs :func:`score_run` with the scoring the run records (one of
+:data:`companion.scorings.SCORINGS`), or, with ``--score``/``--region`` options, :func:`score_checkpoint` or
+:func:`score_checkpoint_regions`; ``companion baseline`` runs :func:`score_baseline`. All of them
 score every frame of the chosen labelled Test clips, fit their statistics on the normal,
 unrepaired frames of the training clips only (:func:`companion.tensors.normal_frames`), and say
 in one sentence (:func:`protocol`) which frames trained what, how the scores were made and
@@ -11,7 +12,7 @@ whether test-set information was used. Introduced in notebook 05.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +20,7 @@ import numpy as np
 from companion.baselines import BASELINES, FITTED, Method, baseline_scorer
 from companion.cache import LoadedClip, load_clip
 from companion.checkpoints import CHECKPOINT_NAME, load_model
+from companion.combine import combine_scores
 from companion.errors import CompanionError, DatasetNotFoundError
 from companion.layout import Clip, UCSDDataset, find_datasets, open_dataset
 from companion.regions import RegionSettings, describe_regions, pixel_statistics, region_scores
@@ -33,10 +35,14 @@ from companion.scoring import (
     reconstruction_errors,
     uses_test_information,
 )
+from companion.scorings import SCORINGS, ScoringChoice, choose_scoring
 from companion.task import config_of, describe_errors
 from companion.tensors import normal_frames
 
 __all__ = [
+    "outputs_for_scoring",
+    "score_outputs",
+    "score_run",
     "EvaluationFrames",
     "evaluation_frames",
     "labelled_clips",
@@ -194,7 +200,7 @@ def run_outputs(
     The model and its preprocessing (size, max-inversion, window) come from ``RUN/checkpoint.pt``
     (:func:`companion.checkpoints.load_model`); the training clips are those the checkpoint records
     (its Train clips; for ``train_on="normal-test-frames"`` its training Test clips), found under
-    ``root``. Introduced in notebook 05.
+    ``root``; a clip that is both is run once. Introduced in notebook 05.
     """
     run = Path(run)
     model, ckpt = load_model(run / CHECKPOINT_NAME if run.is_dir() else run)
@@ -225,7 +231,8 @@ def run_outputs(
         return reduce(reconstruction_errors(model, clip.frames, seq_len, invert, batch_size, progress, name))
 
     train = {name: output(name, clip) for name, (clip, _) in frames.train.items()}
-    test = {name: output(name, clip) for name, clip in frames.test.items()}
+    same_clips = on_test and ds.name == train_ds.name  # an evaluated clip that also trained: its outputs once
+    test = {name: train[name] if same_clips and name in train else output(name, clip) for name, clip in frames.test.items()}
     return RunOutputs(frames, test, train, f"Model {run.name} trained on {frames.trained}.", describe_errors(config_of(model)))
 
 
@@ -246,10 +253,37 @@ def score_checkpoint(
     :func:`run_outputs`): the normal, unrepaired frames of its training clips. Repaired frames
     are scored and listed. Introduced in notebook 05.
     """
-    out = run_outputs(run, root, lambda e: frame_scores(e.errors, kind), clips, dataset, batch_size, progress)
+    out = run_outputs(run, root, lambda e: e.errors, clips, dataset, batch_size, progress)
+    return _kind_scored(out, kind, normalize, smooth_window)
+
+
+def _frame_errors(output: np.ndarray) -> np.ndarray:
+    """A clip's per-frame mean squared errors from what :func:`run_outputs` kept: the errors, or the maps
+    (their mean over the pixels, computed as :class:`companion.scoring.ClipErrors` computes it)."""
+    return output if output.ndim == 1 else output.mean(axis=(1, 2), dtype=np.float64)
+
+
+def _kind_scored(out: RunOutputs, kind: ScoreKind, normalize: Normalization, smooth_window: int) -> ScoredClips:
+    """Frame scores of kind ``kind`` from a run's outputs (errors or error maps)."""
+    test = {name: frame_scores(_frame_errors(o), kind) for name, o in out.test.items()}
+    train = {name: frame_scores(_frame_errors(o), kind) for name, o in out.train.items()}
     scores = describe_scores(normalize, kind, smooth_window)
     test_info = uses_test_information(normalize, kind)
-    return _scored(out.frames, out.test, out.train, normalize, smooth_window, out.head, scores, test_info)
+    return _scored(out.frames, test, train, normalize, smooth_window, out.head, scores, test_info)
+
+
+def _region_scored(out: RunOutputs, settings: RegionSettings, normalize: Normalization, smooth_window: int) -> ScoredClips:
+    """Region scores from a run's error maps; the per-pixel statistics from its normal training frames."""
+    per_pixel = settings.pixel_norm != "none"
+    stats = pixel_statistics(out.train[n][keep] for n, (_, keep) in out.frames.train.items()) if per_pixel else None
+    test = {name: region_scores(m, stats, settings) for name, m in out.test.items()}
+    train = {name: region_scores(m, stats, settings) for name, m in out.train.items()}
+    scores = (
+        f"{out.errors}; {describe_regions(settings)}"
+        + (", the per-pixel statistics from the same training frames" if per_pixel else "")
+        + f"; {describe_scores(normalize, None, smooth_window)}"
+    )
+    return _scored(out.frames, test, train, normalize, smooth_window, out.head, scores, uses_test_information(normalize))
 
 
 def score_checkpoint_regions(
@@ -272,16 +306,71 @@ def score_checkpoint_regions(
     """
     settings = settings or RegionSettings()
     out = run_outputs(run, root, lambda e: e.maps, clips, dataset, batch_size, progress)
-    per_pixel = settings.pixel_norm != "none"
-    stats = pixel_statistics(out.train[n][keep] for n, (_, keep) in out.frames.train.items()) if per_pixel else None
-    test = {name: region_scores(m, stats, settings) for name, m in out.test.items()}
-    train = {name: region_scores(m, stats, settings) for name, m in out.train.items()}
-    scores = (
-        f"{out.errors}; {describe_regions(settings)}"
-        + (", the per-pixel statistics from the same training frames" if per_pixel else "")
-        + f"; {describe_scores(normalize, None, smooth_window)}"
-    )
-    return _scored(out.frames, test, train, normalize, smooth_window, out.head, scores, uses_test_information(normalize))
+    return _region_scored(out, settings, normalize, smooth_window)
+
+
+# --------------------------------------------------------------------------------------------
+# named scorings: what a run records, what `companion evaluate` uses by default
+
+
+def _check_normalization(choice: ScoringChoice, normalize: Normalization) -> None:
+    """Raise when a scoring of several parts is asked for another normalisation than ``train``."""
+    if len(choice.scoring.parts) > 1 and normalize != "train":
+        single = " or ".join(name for name, s in SCORINGS.items() if len(s.parts) == 1)
+        raise CompanionError(
+            f"the {choice.name} scoring sums scores z-scored with the training frames' statistics: use "
+            f"--normalize train (the default), or a one-part scoring (--scoring {single})"
+        )
+
+
+def score_outputs(out: RunOutputs, choice: ScoringChoice, normalize: Normalization = "train", smooth_window: int = 0) -> ScoredClips:
+    """Score a run's outputs (:func:`run_outputs`; error maps when ``choice.scoring.needs_maps``).
+
+    A scoring of several parts is the fixed sum of their scores, each z-scored with the
+    statistics of the run's training frames (:func:`companion.combine.combine_scores`), so it
+    needs ``normalize="train"``. The protocol begins with the scoring's name and where it came from.
+    """
+    _check_normalization(choice, normalize)
+    scoring = choice.scoring
+    parts = {
+        name: _region_scored(out, part, normalize, smooth_window)
+        if isinstance(part, RegionSettings)
+        else _kind_scored(out, part, normalize, smooth_window)
+        for name, part in scoring.parts.items()
+    }
+    scored = next(iter(parts.values())) if len(parts) == 1 else combine_scores(parts, shared_training_frames=True)
+    return replace(scored, protocol=f"Scoring {choice.name} ({choice.source}): {scoring.about}. {scored.protocol}")
+
+
+def score_run(
+    run: str | Path,
+    root: str | Path,
+    choice: ScoringChoice | None = None,
+    clips: str | None = None,
+    dataset: str | None = None,
+    normalize: Normalization = "train",
+    smooth_window: int = 0,
+    batch_size: int = 8,
+    progress: bool = True,
+) -> ScoredClips:
+    """Score every frame of the chosen labelled Test clips with the run's scoring (``companion evaluate``).
+
+    ``choice`` defaults to :func:`choose_scoring` (the scoring the run records); the model runs
+    once over the clips, whatever the number of parts.
+    """
+    choice = choice or choose_scoring(run)
+    _check_normalization(choice, normalize)  # before the model runs
+    return score_outputs(outputs_for_scoring(run, root, choice, clips, dataset, batch_size, progress), choice, normalize, smooth_window)
+
+
+def outputs_for_scoring(
+    run: str | Path, root: str | Path, choice: ScoringChoice, clips: str | None = None, dataset: str | None = None,
+    batch_size: int = 8, progress: bool = True,
+) -> RunOutputs:
+    """:func:`run_outputs` keeping what ``choice`` scores (error maps, or only the per-frame errors):
+    score them with :func:`score_outputs`, as many times as needed (other smoothing, other normalisation)."""
+    reduce = (lambda e: e.maps) if choice.scoring.needs_maps else (lambda e: e.errors)
+    return run_outputs(run, root, reduce, clips, dataset, batch_size, progress)
 
 
 # --------------------------------------------------------------------------------------------

@@ -90,7 +90,7 @@ def export_reference(run: str | Path, dest: str | Path) -> Path:
         raise CompanionError(f"{dest / CHECKPOINT_NAME} exists: nothing was overwritten; remove it first")
     ckpt = load_checkpoint(run)
     keep = ("format", "model_config", "preprocessing", "data", "settings", "versions", "epoch", "history", "best_val_loss", "model_state")
-    slim = {k: ckpt[k] for k in keep}
+    slim = {k: ckpt[k] for k in keep + (("scoring",) if "scoring" in ckpt else ())}  # older runs record no scoring
     slim["data"] = {**ckpt["data"], "root": "the synthetic default (companion.synth.default_dataset())", "synth": SYNTH_ID}
     return save_checkpoint(slim, dest / CHECKPOINT_NAME)
 

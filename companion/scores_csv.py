@@ -1,5 +1,6 @@
 """The scores CSV (``clip,frame,label,score``, one row per frame): written by ``--scores`` of
 ``companion evaluate``, ``baseline`` and ``combine``, read back by ``companion combine``.
+``companion evaluate`` adds a fifth column, ``scoring``: the name of the scoring that made the scores.
 
 Introduced in notebook 05.
 """
@@ -20,16 +21,18 @@ __all__ = ["COLUMNS", "read_scores", "write_scores"]
 COLUMNS = ["clip", "frame", "label", "score"]
 
 
-def write_scores(scored: ScoredClips, path: str | Path) -> Path:
-    """Write every frame's score of ``scored`` to ``path`` (8 significant digits). Introduced in notebook 05."""
+def write_scores(scored: ScoredClips, path: str | Path, scoring: str | None = None) -> Path:
+    """Write every frame's score of ``scored`` to ``path`` (8 significant digits), with a ``scoring``
+    column holding ``scoring`` when it is given. Introduced in notebook 05."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    extra = [] if scoring is None else [scoring]
     with open(path, "w", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow(COLUMNS)
+        writer.writerow(COLUMNS + (["scoring"] if extra else []))
         for clip, scores in scored.scores.items():
             for frame, label, score in zip(scored.frame_numbers[clip], scored.labels[clip], scores):
-                writer.writerow([clip, int(frame), int(label), f"{score:.8g}"])
+                writer.writerow([clip, int(frame), int(label), f"{score:.8g}", *extra])
     return path
 
 
@@ -47,7 +50,7 @@ def read_scores(path: str | Path) -> ScoredClips:
     try:
         with open(path, newline="", encoding="utf-8-sig") as f:  # a BOM from a spreadsheet is fine
             reader = csv.DictReader(f)
-            if reader.fieldnames != COLUMNS:
+            if reader.fieldnames not in (COLUMNS, COLUMNS + ["scoring"]):
                 raise ScoresFileError(
                     f"{path} is not a scores CSV: its header is {reader.fieldnames}, expected clip,frame,label,score"
                 )

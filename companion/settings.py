@@ -13,7 +13,16 @@ from typing import Any
 
 from companion.errors import CompanionError, without_removed
 
-__all__ = ["REMOVED_SETTINGS", "TRAIN_DEFAULTS", "TrainSettings", "default_settings"]
+__all__ = [
+    "DEFAULT_SCORING",
+    "RECOMMENDED_CONFIG",
+    "RECOMMENDED_SCORING",
+    "REMOVED_SETTINGS",
+    "TRAIN_DEFAULTS",
+    "TrainSettings",
+    "default_settings",
+    "recommended_scoring",
+]
 
 #: Options of earlier versions, with the value that trained as today (older checkpoints store it).
 REMOVED_SETTINGS: dict[str, Any] = {"noise_std": 0.0}
@@ -90,10 +99,18 @@ def default_settings(config_name: str | None = "cpu", **overrides: Any) -> Train
     return dataclasses.replace(base, **{k: v for k, v in overrides.items() if v is not None})
 
 
-def default_settings(config_name: str | None = "cpu", **overrides: Any) -> TrainSettings:
-    """The default :class:`TrainSettings` of a configuration, with ``overrides`` (``None`` = keep).
+#: The course's recommended detector for real footage: what ``companion train`` trains when no
+#: ``--config`` is given (notebook 05, "Beating the baselines"; the results page gives its figures).
+RECOMMENDED_CONFIG = "flow-next"
 
-    Introduced in notebook 04.
-    """
-    base = TRAIN_DEFAULTS.get(config_name or "cpu", TrainSettings())
-    return dataclasses.replace(base, **{k: v for k, v in overrides.items() if v is not None})
+#: How a run of each configuration is scored unless told otherwise: a name of
+#: ``companion.evaluation.SCORINGS``, recorded in the run's checkpoint when it is trained (its
+#: ``scoring`` entry) and used by ``companion evaluate`` without scoring options. The one place that
+#: says what a configuration's recommended scoring is; a configuration not listed gets DEFAULT_SCORING.
+RECOMMENDED_SCORING: dict[str, str] = {"flow-next": "mean+zp99"}
+DEFAULT_SCORING = "mse"
+
+
+def recommended_scoring(config_name: str | None) -> str:
+    """The scoring a run of the configuration ``config_name`` records (:data:`RECOMMENDED_SCORING`)."""
+    return RECOMMENDED_SCORING.get(config_name or "", DEFAULT_SCORING)

@@ -42,7 +42,7 @@ from companion.device import pick_device
 from companion.errors import CompanionError, ConfigMismatchError, OutputPathError
 from companion.layout import DATASETS, open_dataset
 from companion.model import ModelConfig, build_model, resolve_config
-from companion.settings import TrainSettings, default_settings
+from companion.settings import TrainSettings, default_settings, recommended_scoring
 from companion.task import compared, config_of, model_input, model_view
 from companion.tensors import ClipLike, ClipSlice, WindowDataset
 
@@ -155,7 +155,8 @@ def fit(
     and validation alike. MSE loss, Adam (``settings.lr``), shuffled batches from a seeded
     generator (``num_workers=0``), mixed precision on CUDA. Each epoch ends with the mean
     validation loss; with ``run_dir`` it also writes ``checkpoint.pt`` (atomically), ``best.pt``
-    when validation improves and ``history.json``. ``resume_from`` (a checkpoint dict) restores
+    when validation improves and ``history.json``, each recording how the run is scored by default
+    (``scoring``: :func:`companion.settings.recommended_scoring` of the configuration's name). ``resume_from`` (a checkpoint dict) restores
     weights, optimizer, history and random states, so the run continues exactly as if it had
     never stopped. A NaN or infinite loss raises :class:`TrainingDivergedError`; the last good
     checkpoint is kept. The caller seeds and builds the model (``torch.manual_seed(settings.seed)``
@@ -207,6 +208,7 @@ def fit(
         "preprocessing": preprocessing(config, settings.max_inversion),
         "data": data_spec or {},
         "settings": settings.to_dict(),
+        "scoring": recommended_scoring(None if config is None else config.name),
         "versions": versions(),
     }
     t_run = time.perf_counter()
@@ -417,7 +419,7 @@ def train(
     if settings.max_inversion and model_config.signal != "frames":
         raise ConfigMismatchError(
             f"max-inversion flips grey levels; it means nothing for the {model_config.signal!r} signal of the "
-            f"{model_config.name!r} config: drop --max-inversion"
+            f"{model_config.name!r} config: drop --max-inversion (or train a model of frames, e.g. --config cpu)"
         )
     train_set, val_set, data_spec = _training_data(root, dataset, train_on, clips, model_config, settings, verbose)
     if resume_from is not None:

@@ -20,7 +20,7 @@ LAYERS: dict[str, set[str]] = {
     "inputs": {"tensors", "signals"},
     "model": {"convlstm", "model", "task", "device", "checkpoints"},
     "training": {"settings", "train", "reference"},
-    "evaluation": {"scoring", "regions", "baselines", "evaluation", "combine", "scores_csv", "events"},
+    "evaluation": {"scoring", "scorings", "regions", "baselines", "evaluation", "combine", "scores_csv", "events"},
     "metrics, plots, widgets": {"metrics", "plots", "widgets"},
     "cli": {"cli", "__main__"},
 }

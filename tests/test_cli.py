@@ -309,3 +309,130 @@ def test_combine_refuses_the_same_output_twice(tmp_path: Path, capsys: pytest.Ca
     assert "the same file is given twice" in _error(capsys)
     assert not out.exists()
 
+
+
+# --------------------------------------------------------------------------------------------
+# the recommended detector: two commands, the scoring the run records
+
+
+TINY_FLOW = ModelConfig(
+    name="tiny-flow", seq_len=3, height=16, width=16, encoder_stages=((4, 3, 2), (8, 3, 2)), convlstm_hidden=(8,),
+    target="next", signal="flow", signal_gain=0.25,
+)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def recommended_run(synth_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`companion train ROOT --out RUN` (no --config: the recommended configuration, here at 16x16), 1 epoch."""
+    import dataclasses
+
+    import companion.model
+    from companion.settings import RECOMMENDED_CONFIG
+
+    run = tmp_path_factory.mktemp("recommended") / "run"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setitem(companion.model.CONFIGS, RECOMMENDED_CONFIG, dataclasses.replace(TINY_FLOW, name=RECOMMENDED_CONFIG))
+        argv = ["train", str(synth_root), "--out", str(run), "--epochs", "1", "--stride", "4", "--device", "cpu", "--no-progress"]
+        assert main(argv) == 0
+    return run
+
+
+def test_train_records_the_recommended_scoring(recommended_run: Path, tiny_run: Path) -> None:
+    from companion.checkpoints import load_checkpoint
+    from companion.scorings import SCORINGS
+    from companion.settings import RECOMMENDED_CONFIG, RECOMMENDED_SCORING
+
+    ckpt = load_checkpoint(recommended_run)
+    assert ckpt["model_config"]["name"] == RECOMMENDED_CONFIG
+    assert ckpt["scoring"] == RECOMMENDED_SCORING[RECOMMENDED_CONFIG] == "mean+zp99"
+    assert json.loads((recommended_run / "history.json").read_text())["scoring"] == "mean+zp99"
+    assert load_checkpoint(tiny_run)["scoring"] == "mse"  # a configuration without a recommendation
+    assert set(RECOMMENDED_SCORING.values()) <= set(SCORINGS)
+
+
+def test_the_two_commands_give_the_four_command_recipe(
+    recommended_run: Path, synth_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`companion evaluate RUN ROOT` = evaluate twice (frame mean, pixel-z p99) and `combine`, as the README said."""
+    import csv
+
+    run, root = str(recommended_run), str(synth_root)
+    capsys.readouterr()
+    two = tmp_path / "two.json"
+    assert main(["evaluate", run, root, "--no-progress", "--json", str(two), "--scores", str(tmp_path / "two.csv")]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Scoring mean+zp99 (recorded by the run): the frame mean plus the 99th percentile")
+    assert "Fixed combination (not learned)" in out and "threshold" in out
+    mean, pixz, four = tmp_path / "mean.csv", tmp_path / "pixz.csv", tmp_path / "four.json"
+    assert main(["evaluate", run, root, "--no-progress", "--scoring", "mse", "--scores", str(mean)]) == 0
+    assert main(["evaluate", run, root, "--no-progress", "--region", "0", "--pixel-norm", "z", "--percentile", "99",
+                 "--scores", str(pixz)]) == 0  # fmt: skip
+    assert main(["combine", str(mean), str(pixz), "--json", str(four), "--scores", str(tmp_path / "four.csv")]) == 0
+    got, want = json.loads(two.read_text()), json.loads(four.read_text())
+    assert got["scoring"] == "mean+zp99" and got["scoring_source"] == "recorded by the run"
+    assert got["scoring_parts"] == ["frame mean", "pixel-z p99"] and got["protocol"].startswith("Scoring mean+zp99")
+    for key in ("auc_micro", "auc_macro", "n_frames"):
+        assert got[key] == pytest.approx(want[key], abs=1e-6)
+    rows_two = list(csv.DictReader((tmp_path / "two.csv").open()))
+    rows_four = list(csv.DictReader((tmp_path / "four.csv").open()))
+    assert {r["scoring"] for r in rows_two} == {"mean+zp99"} and len(rows_two) == len(rows_four)
+    for a, b in zip(rows_two, rows_four):
+        assert (a["clip"], a["frame"], a["label"]) == (b["clip"], b["frame"], b["label"])
+        assert float(a["score"]) == pytest.approx(float(b["score"]), rel=1e-6, abs=1e-6)
+    assert main(["evaluate", run, root, "--no-progress", "--scoring", "mse", "--json", str(tmp_path / "m.json")]) == 0
+    assert json.loads((tmp_path / "m.json").read_text())["scoring_source"] == "chosen with --scoring"
+
+
+def test_an_old_run_without_a_recorded_scoring_is_scored_with_mse(
+    recommended_run: Path, synth_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from companion.checkpoints import load_checkpoint, save_checkpoint
+
+    old = load_checkpoint(recommended_run)
+    del old["scoring"]
+    save_checkpoint(old, tmp_path / "old" / "checkpoint.pt")
+    report = tmp_path / "old.json"
+    assert main(["evaluate", str(tmp_path / "old"), str(synth_root), "--no-progress", "--json", str(report)]) == 0
+    err = _error(capsys)
+    assert "note: the run records no scoring (trained before runs recorded one): the default, mse" in err
+    assert "--scoring mean+zp99" in err
+    got = json.loads(report.read_text())
+    assert got["scoring"] == "mse" and got["protocol"].startswith("Scoring mse (the run records no scoring")
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        (["--scoring", "mean+zp99", "--region", "0"], "--scoring chooses a named scoring, --region a single score"),
+        (["--scoring", "mse", "--score", "regularity"], "give one or the other"),
+        (["--pixel-norm", "z"], "--pixel-norm shape region scores of error maps: add --region 0"),
+        (["--percentile", "99"], "--percentile shape region scores of error maps: add --region 0"),
+        (["--normalize", "video"], "the mean+zp99 scoring sums scores z-scored with the training frames' statistics"),
+        (["--region", "0", "--score", "regularity"], "--region scores squared-error maps"),
+    ],
+)
+def test_evaluate_refuses_scoring_options_that_do_not_fit(
+    recommended_run: Path, synth_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], options: list[str], message: str
+) -> None:
+    import companion.evaluation
+
+    report = tmp_path / "r.json"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(companion.evaluation, "load_model", lambda *a, **k: pytest.fail("the model ran before refusing"))
+        assert main(["evaluate", str(recommended_run), str(synth_root), "--no-progress", "--json", str(report), *options]) == 2
+    assert message in _error(capsys)
+    assert not report.exists()
+
+
+def test_evaluate_refuses_a_scoring_it_does_not_know(
+    recommended_run: Path, synth_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from companion.checkpoints import load_checkpoint, save_checkpoint
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["evaluate", str(recommended_run), str(synth_root), "--scoring", "best"])
+    assert exit_.value.code == 2 and "invalid choice: 'best'" in _error(capsys)
+    future = {**load_checkpoint(recommended_run), "scoring": "mean+flow"}
+    save_checkpoint(future, tmp_path / "future" / "checkpoint.pt")
+    assert main(["evaluate", str(tmp_path / "future"), str(synth_root), "--no-progress"]) == 2
+    assert "records the scoring 'mean+flow', which this version of companion does not know" in _error(capsys)

@@ -130,7 +130,8 @@ def test_cli_evaluate_scores_every_frame(synth_root, tiny_run, tmp_path) -> None
     assert report["normalize"] == "train" and report["uses_test_information"] is False
     assert "Train clips" in report["protocol"] and "Uses test-set information: no" in report["protocol"]
     rows = list(csv.DictReader(sc.open()))
-    assert len(rows) == report["n_frames"] and list(rows[0]) == ["clip", "frame", "label", "score"]
+    assert len(rows) == report["n_frames"] and list(rows[0]) == ["clip", "frame", "label", "score", "scoring"]
+    assert {r["scoring"] for r in rows} == {"mse"} and report["scoring"] == "mse"
     assert rows[0]["frame"] == "1" and {r["label"] for r in rows} == {"0", "1"}
     # never overwrite a user's file
     assert main(["evaluate", str(tiny_run), str(synth_root), "--json", str(js)]) == 2
