@@ -2,8 +2,8 @@
 
 Training is not bit-for-bit the same on another CPU, thread count or GPU (sums of floating-point
 numbers are taken in other orders), and after a few hundred optimizer steps two runs of the same
-code differ in their second digit. So that the stored figures of notebook 05 hold on every
-machine, the package ships the models that notebook 05 analyses, trained once on the synthetic
+code differ in their second digit. So that the stored figures of notebooks 05 and 06 hold on every
+machine, the package ships the models that they analyse, trained once on the synthetic
 default by :func:`train_recipe` (``make reference-models``; see ``reference/README.md``), with
 their weights only (no optimizer state). On any other data, :func:`course_run` trains the same
 recipe into ``runs/`` the first time and reuses that run afterwards.
@@ -74,7 +74,6 @@ def train_recipe(name: str, root: str | Path, out: str | Path | None, **options:
     """Train the course model ``name`` (a key of :data:`RECIPES`) with the package's default settings.
 
     ``options`` are :func:`companion.train.train`'s (dataset, train_on, device, progress, ...).
-    Introduced in notebook 05.
     """
     recipe = _recipe(name)
     return train(root, out, config=recipe.config, recurrent=recipe.recurrent, **options)
