@@ -2,7 +2,7 @@
 
 Two detectors that fail on different frames help each other: the sum of their train-normalised
 scores (each in units of its own spread on normal training frames, so neither dominates by scale)
-is a fixed, unlearned combination, and always reported as such. Introduced in notebook 05.
+is a fixed, unlearned combination, and always reported as such. Introduced in notebook 06.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ def combine_scores(parts: Mapping[str, ScoredClips]) -> ScoredClips:
 
     The parts must score the same frames of the same clips with the same labels. The training
     scores (and so the thresholds) are dropped: the parts' training frames need not be the same
-    frames. Introduced in notebook 05.
+    frames. Introduced in notebook 06.
     """
     if len(parts) < 2:
         raise CompanionError(f"a combination needs at least two score sets, got {len(parts)}")

@@ -1,7 +1,5 @@
 """The scores CSV (``clip,frame,label,score``, one row per frame): written by ``--scores`` of
 ``companion evaluate``, ``baseline`` and ``combine``, read back by ``companion combine``.
-
-Introduced in notebook 05.
 """
 
 from __future__ import annotations
@@ -21,7 +19,7 @@ COLUMNS = ["clip", "frame", "label", "score"]
 
 
 def write_scores(scored: ScoredClips, path: str | Path) -> Path:
-    """Write every frame's score of ``scored`` to ``path`` (8 significant digits). Introduced in notebook 05."""
+    """Write every frame's score of ``scored`` to ``path`` (8 significant digits)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", newline="") as f:
@@ -36,7 +34,7 @@ def write_scores(scored: ScoredClips, path: str | Path) -> Path:
 def read_scores(path: str | Path) -> ScoredClips:
     """Scores from a ``--scores`` CSV (columns ``clip,frame,label,score``) of ``companion evaluate``
     or ``companion baseline``, taken to be normalised with ``--normalize train`` (their default for
-    ``evaluate``; pass it to ``baseline``). Introduced in notebook 05.
+    ``evaluate``; pass it to ``baseline``).
     """
     path = Path(path)
     if path.is_dir():
