@@ -18,7 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from companion.checkpoints import CHECKPOINT_NAME, load_checkpoint, save_checkpoint
+import torch
+
+from companion.checkpoints import CHECKPOINT_NAME, load_checkpoint, load_model, save_checkpoint
 from companion.errors import CompanionError
 from companion.layout import open_dataset
 from companion.settings import default_settings
@@ -148,6 +150,20 @@ def course_run(
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return run
+
+
+def course_model(
+    name: str, root: str | Path, runs: str | Path, *, dataset: str | None = None, train_on: str = "train",
+    epochs: int | None = None, device: str = "cpu",
+) -> tuple[torch.nn.Module, dict[str, Any], Path, str]:
+    """``(model, checkpoint, run folder, where)`` of the course model ``name``: :func:`course_run`'s run
+    loaded on ``device``; ``where`` says, for the notebooks' output, whether it is the shipped
+    reference run or a run trained on this data. Introduced in notebook 05.
+    """
+    run = course_run(name, root, runs, dataset=dataset, train_on=train_on, epochs=epochs, device=device)
+    where = f"reference run companion/reference/{name}" if run.parent == REFERENCE_DIR else f"your run {run}"
+    model, ckpt = load_model(run, device=device)
+    return model, ckpt, run, where
 
 
 def replace_run(new: Path, run: Path) -> None:
