@@ -2,7 +2,8 @@
 #   make course   run the course end to end on the embedded synthetic data (no download)
 #   make test     run every test: the package's unit tests, the notebooks under nbval, the book,
 #                 the course in JupyterLab driven by a real browser
-# Finer targets: unit, nbval, book (build + checks), browser, notebooks (execute + sync), screenshot.
+# Finer targets: unit, nbval, book (build + checks), browser, notebooks (execute + sync), exercises
+# (learner copies without the solutions), screenshot.
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -12,7 +13,7 @@ BOOK_HTML := _build/html
 # The notebooks' stored outputs are those of the synthetic default: never of a real download.
 COURSE_ENV := env -u COURSE_DATA -u COURSE_DATASET -u COURSE_PROFILE
 
-.PHONY: install test unit nbval nbval-portable book browser course other-data notebooks reference-models screenshot clean
+.PHONY: install test unit nbval nbval-portable book browser course exercises other-data notebooks reference-models screenshot clean
 
 install: $(STAMP)
 
@@ -65,6 +66,11 @@ course: $(STAMP)
 	$(COURSE_ENV) $(PY) .ci/run_notebooks.py --into $(COURSE_BUILD) $(NOTEBOOKS)
 	$(MAKE) book BOOK_ROOT=$(COURSE_BUILD)
 
+# Learner copies of the notebooks in _build/exercises/notebooks/: each exercise's solution replaced
+# by "# Your solution here", outputs cleared (.ci/make_exercises.py); tracked files untouched.
+exercises: $(STAMP)
+	$(PY) .ci/make_exercises.py --into _build/exercises $(NOTEBOOKS)
+
 # The course as a learner sees it (.ci/lab_test.py): JupyterLab from this environment on 127.0.0.1,
 # driven by headless Chromium, runs every notebook on a fresh kernel (copies in _build/lab/), finds
 # no error output, sees each widget render and notebook 05's sliders change precision, recall and
@@ -99,7 +105,7 @@ endif
 notebooks: $(STAMP)
 	$(COURSE_ENV) $(PY) .ci/run_notebooks.py --refresh $(NOTEBOOKS)
 
-# Maintainers: retrain the reference runs that notebook 05 analyses (companion/reference/README.md),
+# Maintainers: retrain the reference runs that notebooks 05 and 06 analyse (companion/reference/README.md),
 # then `make notebooks`.
 reference-models: $(STAMP)
 	$(PY) .ci/reference_models.py

@@ -1,8 +1,8 @@
-"""Real UCSD Ped1 sample: the course's models against motion and optical-flow baselines (notebook 05).
+"""Real UCSD Ped1 sample: the course's models against motion and optical-flow baselines (notebook 06).
 
 Not a test: a script that trains small models on the real sample (--root, else $UCSD_PED1_SAMPLE, else
 ../shared/data/ucsd-ped1-sample), prints a table, writes a JSON of every figure (--json) and a compact JSON for the course (--summary,
-benchmarks/results/real_ped1_summary.json, which notebook 05 reads).
+benchmarks/results/real_ped1_summary.json, which notebook 06 reads).
 
 Protocol (say it with every number): the sample has 9 Test clips (1-8, 17) and no Train clips. Three
 folds evaluate every clip exactly once; each fold trains on the ground-truth-NORMAL frames of the
@@ -379,7 +379,7 @@ def commands(method: str, scoring: str, work: Path, root: Path) -> list[str]:
 
 
 def compact_summary(results: dict[str, Any], work: Path, root: Path) -> dict[str, Any]:
-    """The course's JSON (notebook 05 reads ``protocol_short`` and ``rows``: label, kind, micro_train,
+    """The course's JSON (notebook 06 reads ``protocol_short`` and ``rows``: label, kind, micro_train,
     macro_train, fold_micro_train): one row per method and scoring, flow-next also over its 3 seeds."""
     found = {name: (by_fold, facts) for name, by_fold, facts in methods(results)}
 

@@ -41,7 +41,7 @@ def squared_difference(frames: np.ndarray) -> np.ndarray:
     """Mean squared frame difference per frame: the error of predicting "the next frame equals this one".
 
     Every next-frame predictor must beat this to have learned anything. The first frame gets
-    the second frame's score. Introduced in notebook 05.
+    the second frame's score.
     """
     x = _as_float(frames)
     if len(x) < 2:
@@ -51,19 +51,13 @@ def squared_difference(frames: np.ndarray) -> np.ndarray:
 
 
 def flow_energy(frames: np.ndarray) -> np.ndarray:
-    """Mean optical-flow speed per frame (pixels per frame): motion energy that knows speed.
-
-    Introduced in notebook 05.
-    """
+    """Mean optical-flow speed per frame (pixels per frame): motion energy that knows speed."""
     return flow_magnitude(frames).mean(axis=(1, 2), dtype=np.float64)
 
 
 @dataclass(frozen=True)
 class BackgroundModel:
-    """Per-pixel Gaussian background: ``mean`` and ``std`` (H, W) of the training frames in [0, 1].
-
-    Introduced in notebook 05.
-    """
+    """Per-pixel Gaussian background: ``mean`` and ``std`` (H, W) of the training frames in [0, 1]."""
 
     mean: np.ndarray
     std: np.ndarray
@@ -132,7 +126,7 @@ def baseline_scorer(method: Method, train: Iterable[tuple[np.ndarray, np.ndarray
 
     The Gaussian models (:data:`FITTED`) are fitted on ``train``: ``(frames, keep)`` per training
     clip, ``keep`` marking its normal, unrepaired frames (maps are computed on whole clips, then
-    kept). Introduced in notebook 05.
+    kept).
     """
     if method not in BASELINES:
         raise CompanionError(f"unknown baseline {method!r}; choose one of {', '.join(BASELINES)}")

@@ -55,7 +55,6 @@ def save_checkpoint(checkpoint: dict[str, Any], path: str | Path) -> Path:
     """Write ``checkpoint`` with ``torch.save`` atomically: a temporary file, then ``os.replace``.
 
     An interruption leaves either the old file or the new one, never half of one.
-    Introduced in notebook 04.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

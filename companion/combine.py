@@ -2,7 +2,7 @@
 
 Two detectors that fail on different frames help each other: the sum of their train-normalised
 scores (each in units of its own spread on normal training frames, so neither dominates by scale)
-is a fixed, unlearned combination, and always reported as such. Introduced in notebook 05.
+is a fixed, unlearned combination, and always reported as such. Introduced in notebook 06.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ def combine_scores(parts: Mapping[str, ScoredClips], shared_training_frames: boo
     scores (and so the thresholds) are dropped: the parts' training frames need not be the same
     frames. With ``shared_training_frames`` (the parts score the same training frames in the same
     order, as the scores of one run do) they are summed too, so thresholds still apply.
-    Introduced in notebook 05.
+    Introduced in notebook 06.
     """
     if len(parts) < 2:
         raise CompanionError(f"a combination needs at least two score sets, got {len(parts)}")

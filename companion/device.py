@@ -17,7 +17,7 @@ class DeviceUnavailableError(CompanionError):
 
 
 def mps_available() -> bool:
-    """Whether Apple's Metal (MPS) backend can be used. Introduced in notebook 04."""
+    """Whether Apple's Metal (MPS) backend can be used."""
     mps = getattr(torch.backends, "mps", None)
     return bool(mps is not None and mps.is_available())
 

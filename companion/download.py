@@ -80,7 +80,7 @@ def check_members(members: list[tarfile.TarInfo], dest: Path) -> None:
     """Raise :class:`UnsafeArchiveError` unless every member stays inside ``dest``.
 
     Rejects absolute paths, drive letters, any ``..`` component (in names and link targets),
-    links whose target leaves ``dest`` and special files (devices, FIFOs). Introduced in notebook 01.
+    links whose target leaves ``dest`` and special files (devices, FIFOs).
     """
     root = dest.resolve()
 
@@ -123,7 +123,7 @@ def extract(archive: Path, dest: Path) -> Path:
     Every member is checked before anything is written; the archive is unpacked into a temporary
     folder inside ``dest`` (with tarfile's ``"data"`` filter where Python has it) and merged into
     ``dest`` without replacing anything already there (e.g. a ``UCSDsynth/`` beside the new
-    ``UCSDped1/``). Introduced in notebook 01.
+    ``UCSDped1/``).
     """
     dest.mkdir(parents=True, exist_ok=True)
     safe = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
@@ -155,7 +155,6 @@ def fetch_ucsd(
     Returns the extracted ``UCSD_Anomaly_Dataset.v1p2/`` folder, ready for ``open_dataset``.
     The download is cached under ``cache`` (default ``cache_dir()/"downloads"``); ``url`` may be
     a ``file://`` URL. Offline, raises :class:`DownloadError` saying how to download by hand.
-    Introduced in notebook 01.
     """
     if archive is not None:
         tarball = Path(archive).expanduser()

@@ -58,10 +58,7 @@ __all__ = [
 
 
 def labelled_clips(ds: UCSDDataset, spec: str | None) -> list[Clip]:
-    """Test clips named by ``spec`` (all when None), each with ground truth, else a clear error.
-
-    Introduced in notebook 05.
-    """
+    """Test clips named by ``spec`` (all when None), each with ground truth, else a clear error."""
     clips = ds.select("test", spec)
     unlabelled = [c.name for c in clips if c.labels is None]
     if unlabelled:
@@ -75,7 +72,7 @@ def labelled_clips(ds: UCSDDataset, spec: str | None) -> list[Clip]:
 
 
 def overlap_warning(evaluated: list[str], trained: list[str]) -> str:
-    """A loud sentence when evaluated clips also trained the model, else ''. Introduced in notebook 05."""
+    """A loud sentence when evaluated clips also trained the model, else ''."""
     both = [name for name in evaluated if name in set(trained)]
     if not both:
         return ""
@@ -86,7 +83,7 @@ def overlap_warning(evaluated: list[str], trained: list[str]) -> str:
 
 
 def trained_on(dataset: str, names: list[str], on_test: bool, why: str = "") -> str:
-    """Which frames trained (or fitted) a method, in words. Introduced in notebook 05."""
+    """Which frames trained (or fitted) a method, in words."""
     if on_test:
         return f"the ground-truth-normal frames of {dataset} Test clips {', '.join(names)} ({why}NOT the paper protocol)"
     return f"the {len(names)} Train clips of {dataset} (the paper protocol)"
@@ -100,7 +97,7 @@ def protocol(
     ``head`` says what was trained on which frames; ``scores`` how the scores were made;
     ``trained`` lists the Test clips whose normal frames trained the method (an overlap with the
     ``evaluated`` clips is a loud WARNING and counts as test information); ``where`` ends the
-    sentence on the evaluated frames (their size, for baselines). Introduced in notebook 05.
+    sentence on the evaluated frames (their size, for baselines). Introduced in notebook 06.
     """
     overlap = overlap_warning(evaluated, trained)
     test_info = test_information or bool(overlap)
@@ -118,7 +115,7 @@ def protocol(
 
 @dataclass(frozen=True)
 class EvaluationFrames:
-    """The frames an evaluation scores, and those it fits on. Introduced in notebook 05.
+    """The frames an evaluation scores, and those it fits on.
 
     ``test``: every chosen labelled Test clip (``frame_numbers``: 1-based, from the file names);
     ``train``: each training clip with its :func:`companion.tensors.normal_frames` mask (normal,
@@ -138,7 +135,7 @@ def evaluation_frames(
     test: list[Clip], dataset: str, train: list[Clip], train_dataset: str, on_test: bool,
     size: tuple[int, int] | None, why: str = "",
 ) -> EvaluationFrames:
-    """Load the evaluated clips and the training clips (at ``size``) with their masks. Introduced in notebook 05."""
+    """Load the evaluated clips and the training clips (at ``size``) with their masks."""
     loaded = {c.name: load_clip(c, size=size) for c in train}
     return EvaluationFrames(
         dataset=dataset,
@@ -172,7 +169,7 @@ def _scored(
 
 @dataclass(frozen=True)
 class RunOutputs:
-    """A run's model over its own training clips and the evaluated clips. Introduced in notebook 05.
+    """A run's model over its own training clips and the evaluated clips.
 
     ``test`` and ``train`` map each clip to what ``reduce`` made of its
     :class:`companion.scoring.ClipErrors`; ``head`` begins the protocol ("Model RUN trained on
@@ -200,7 +197,7 @@ def run_outputs(
     The model and its preprocessing (size, max-inversion, window) come from ``RUN/checkpoint.pt``
     (:func:`companion.checkpoints.load_model`); the training clips are those the checkpoint records
     (its Train clips; for ``train_on="normal-test-frames"`` its training Test clips), found under
-    ``root``; a clip that is both is run once. Introduced in notebook 05.
+    ``root``; a clip that is both is run once.
     """
     run = Path(run)
     model, ckpt = load_model(run / CHECKPOINT_NAME if run.is_dir() else run)
@@ -251,7 +248,7 @@ def score_checkpoint(
 
     The training statistics come from the training data the checkpoint records (see
     :func:`run_outputs`): the normal, unrepaired frames of its training clips. Repaired frames
-    are scored and listed. Introduced in notebook 05.
+    are scored and listed. Introduced in notebook 06.
     """
     out = run_outputs(run, root, lambda e: e.errors, clips, dataset, batch_size, progress)
     return _kind_scored(out, kind, normalize, smooth_window)
@@ -302,7 +299,7 @@ def score_checkpoint_regions(
     The error maps of the checkpoint's training frames (the normal, unrepaired frames of the
     clips it records, validation clip included) give the per-pixel statistics; every frame of the
     evaluated clips is then scored by :func:`companion.regions.region_scores`, smoothed and
-    normalised as ``score_checkpoint`` does. Introduced in notebook 05.
+    normalised as ``score_checkpoint`` does. Introduced in notebook 06.
     """
     settings = settings or RegionSettings()
     out = run_outputs(run, root, lambda e: e.maps, clips, dataset, batch_size, progress)

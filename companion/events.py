@@ -25,7 +25,7 @@ __all__ = ["EventError", "event_errors"]
 class EventError:
     """One planted anomaly: its ``kind``, ``clip``, ``speed`` (times the normal walking speed),
     the mean frame ``error`` over the frames where it is in view, and ``ratio`` to the mean error
-    of normal frames. Introduced in notebook 04."""
+    of normal frames."""
 
     kind: str
     clip: str

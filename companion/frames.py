@@ -41,7 +41,7 @@ class FrameProblem:
 
     ``file`` is relative to the dataset folder (``Test/Test017/142.tif``); ``kind`` is
     ``"corrupt"`` (undecodable, empty or wrong size: repaired), ``"duplicate"`` or ``"gap"``
-    (reported, left as they are). Introduced in notebook 01.
+    (reported, left as they are).
     """
 
     file: str
@@ -124,7 +124,7 @@ def decode_clip(clip: Clip, expected_size: tuple[int, int] | None = None) -> Dec
     """Decode every frame of ``clip``, check it and apply the repair policy.
 
     ``expected_size`` (H, W) defaults to the most common size in the clip. Raises
-    :class:`CorruptDataError` when the clip has no usable frame. Introduced in notebook 01.
+    :class:`CorruptDataError` when the clip has no usable frame.
     """
     folder = f"{clip.split}/{clip.name}"
     if not clip.frames:

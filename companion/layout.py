@@ -40,7 +40,7 @@ class Clip:
     """One clip folder: its frames in numeric order and, for labelled test clips, per-frame labels.
 
     ``labels[i]`` is True when ``frames[i]`` is abnormal; None for training clips and for test
-    clips missing from the ground-truth file. Introduced in notebook 01.
+    clips missing from the ground-truth file.
     """
 
     split: str
@@ -68,7 +68,7 @@ class UCSDDataset:
     ``clips`` maps ``"Train"`` and ``"Test"`` to clips sorted by number; ``junk`` lists ignored
     files as paths relative to ``root`` (folders end in ``/``; the archive's litter beside ``root``
     shows as ``../NAME``); ``gt_file`` is the ``.m`` ground truth (or None) and ``label_ranges``
-    its parsed content. Introduced in notebook 01.
+    its parsed content.
     """
 
     name: str
@@ -110,7 +110,7 @@ def _split_name(split: str) -> str:
 
 
 def parse_clip_spec(spec: str) -> list[int]:
-    """``"1-8,17"`` -> ``[1, ..., 8, 17]`` (sorted, without repeats). Introduced in notebook 01."""
+    """``"1-8,17"`` -> ``[1, ..., 8, 17]`` (sorted, without repeats)."""
     numbers: set[int] = set()
     for part in spec.split(","):
         match = re.fullmatch(r"\s*([0-9]+)\s*(?:-\s*([0-9]+)\s*)?", part)
@@ -138,7 +138,7 @@ def number_runs(numbers: list[int]) -> list[tuple[int, int]]:
 
 
 def format_clip_spec(numbers: list[int]) -> str:
-    """Inverse of :func:`parse_clip_spec`: ``[1, 2, 3, 17]`` -> ``"1-3,17"``. Introduced in notebook 01."""
+    """Inverse of :func:`parse_clip_spec`: ``[1, 2, 3, 17]`` -> ``"1-3,17"``."""
     return ",".join(str(a) if a == b else f"{a}-{b}" for a, b in number_runs(numbers))
 
 
@@ -172,8 +172,6 @@ def numbered_files(folder: Path, pattern: re.Pattern[str]) -> tuple[list[Path], 
     """``(files, junk)`` of ``folder``: files named by ``pattern`` (``FRAME_NAME`` or ``MASK_NAME``)
     with numbers from 1 to ``MAX_FRAME`` in numeric order (the first name wins a repeated number),
     and the rest.
-
-    Introduced in notebook 01.
     """
     found: dict[int, Path] = {}
     junk: list[Path] = []

@@ -31,7 +31,7 @@ class FrameAUC:
     """Frame-level ROC AUC: pooled over all frames (micro) and averaged per video (macro).
 
     ``per_clip`` maps each clip to its AUC, or None for a clip with a single class; those clips
-    are listed in ``skipped`` and left out of the macro average. Introduced in notebook 05.
+    are listed in ``skipped`` and left out of the macro average.
     """
 
     micro: float
@@ -42,10 +42,7 @@ class FrameAUC:
 
 @dataclass(frozen=True)
 class ThresholdMetrics:
-    """Precision, recall, F1 and confusion matrix ``[[tn, fp], [fn, tp]]`` at one threshold.
-
-    Introduced in notebook 05.
-    """
+    """Precision, recall, F1 and confusion matrix ``[[tn, fp], [fn, tp]]`` at one threshold."""
 
     threshold: float
     precision: float
@@ -60,10 +57,7 @@ class ThresholdMetrics:
 
 @dataclass(frozen=True)
 class PixelROC:
-    """Pixel-level ROC by the UCSD criterion: TPR on abnormal frames, FPR on normal frames.
-
-    Introduced in notebook 05.
-    """
+    """Pixel-level ROC by the UCSD criterion: TPR on abnormal frames, FPR on normal frames."""
 
     fpr: np.ndarray
     tpr: np.ndarray
@@ -113,7 +107,7 @@ def frame_auc(labels: dict[str, np.ndarray], scores: dict[str, np.ndarray]) -> F
 
 
 def roc(labels: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Pooled ROC curve ``(fpr, tpr, thresholds)`` (scikit-learn). Introduced in notebook 05."""
+    """Pooled ROC curve ``(fpr, tpr, thresholds)`` (scikit-learn)."""
     fpr, tpr, thresholds = roc_curve(*_pooled(labels, scores))
     return fpr, tpr, thresholds
 
@@ -138,7 +132,7 @@ def equal_error_rate(labels: np.ndarray, scores: np.ndarray) -> float:
 
 
 def average_precision(labels: np.ndarray, scores: np.ndarray) -> float:
-    """Average precision (area under the precision-recall curve, scikit-learn). Introduced in notebook 05."""
+    """Average precision (area under the precision-recall curve, scikit-learn)."""
     return float(average_precision_score(*_pooled(labels, scores)))
 
 
@@ -201,7 +195,6 @@ def frame_report(
     Keys: ``auc_micro``, ``auc_macro``, ``per_clip``, ``skipped_single_class``, ``eer``,
     ``average_precision``, ``n_frames``, and, given the training frames' scores (on the same scale
     as ``scores``), ``thresholds``: ``mean_plus_k_std`` and ``percentile`` with the metrics at each.
-    Introduced in notebook 05.
     """
     y, s = concat(labels), concat(scores)
     auc = frame_auc(labels, scores)
@@ -233,7 +226,6 @@ def ucsd_pixel_scores(
     are flagged, i.e. when the threshold is at most the ``ceil(coverage * n)``-th largest error
     inside its mask: that value is its score. A normal frame is a false positive when any pixel is
     flagged, i.e. its score is its largest error. Returns ``(scores, is_abnormal)`` over frames.
-    Introduced in notebook 05.
     """
     maps = np.asarray(error_maps, dtype=np.float64)
     m = np.asarray(masks).astype(bool)

@@ -34,10 +34,10 @@ __all__ = ["ModelConfig", "CONFIGS", "build_model", "count_parameters", "resolve
 ACTIVATIONS = ("relu", "tanh", "none")
 #: What the model is trained to output at step k of a window: "reconstruct" frame k (the
 #: autoencoder), or "next": predict frame k + 1 (Liu et al. 2018's future-frame prediction; the
-#: ConvLSTM is causal, so step k has only seen frames up to k). Introduced in notebook 05.
+#: ConvLSTM is causal, so step k has only seen frames up to k). Introduced in notebook 06.
 TARGETS = ("reconstruct", "next")
 #: What the model sees and outputs: the grey "frames", or "flow", the optical-flow speed of each
-#: pixel (motion-aware inputs and targets; notebook 05). See :func:`companion.task.model_view`.
+#: pixel (motion-aware inputs and targets; notebook 06). See :func:`companion.task.model_view`.
 SIGNALS = ("frames", "flow")
 #: Fields that earlier versions stored in checkpoints, with the only value still loadable: a
 #: checkpoint that used another value needs code that no longer exists (see ``from_dict``).
@@ -74,7 +74,7 @@ class ModelConfig:
             ConvLSTM layers are replaced by per-frame ``Conv2d`` + tanh of the same widths.
         target: "reconstruct" (the autoencoder: output k reconstructs frame k) or "next" (output k
             predicts frame k + 1; training and scoring compare it with the next frame). The
-            architecture is the same; only the loss and the error maps change (notebook 05).
+            architecture is the same; only the loss and the error maps change (notebook 06).
         signal: "frames" (default) or "flow": the model sees and outputs the optical-flow speed of
             every pixel, computed once per clip from the frames (:func:`companion.task.model_view`).
             Notebook 05.
@@ -213,7 +213,7 @@ CONFIGS: dict[str, ModelConfig] = {
             encoder_stages=((16, 3, 2), (32, 3, 2), (32, 3, 2)),
             convlstm_hidden=(32,),
         ),
-        # The course's recipe for real footage (notebook 05): the cpu model predicting the next
+        # The course's recipe for real footage (notebook 06): the cpu model predicting the next
         # frame of optical-flow speed (x 0.25, clipped: 4 pixels/frame and faster read as 1).
         ModelConfig(
             name="flow-next",
@@ -256,8 +256,6 @@ CONFIGS: dict[str, ModelConfig] = {
 def resolve_config(config: str | Path | Mapping[str, Any] | ModelConfig | None = None) -> ModelConfig:
     """A ``ModelConfig`` from a name of ``CONFIGS`` (None: ``"cpu"``), a ``.json`` file holding
     ``ModelConfig.to_dict()`` (``companion train --config FILE``), such a dict, or a config.
-
-    Introduced in notebook 04.
     """
     if config is None:
         config = "cpu"
@@ -284,7 +282,7 @@ def resolve_config(config: str | Path | Mapping[str, Any] | ModelConfig | None =
 
 class ChannelLayerNorm(nn.Module):
     """Layer norm over the channels of each pixel of (N, C, H, W): Keras' ``LayerNormalization()``
-    (axis=-1 on channels-last tensors, epsilon 1e-3). Introduced in notebook 04."""
+    (axis=-1 on channels-last tensors, epsilon 1e-3)."""
 
     def __init__(self, channels: int, eps: float = 1e-3) -> None:
         super().__init__()
@@ -304,7 +302,7 @@ def _act(cfg: ModelConfig) -> nn.Module:
 
 class Bottleneck(nn.Module):
     """ConvLSTM layers over time or, with ``recurrent=False``, per-frame Conv2d + tanh of the same
-    widths; a layer norm after each layer when the config asks. Introduced in notebook 04."""
+    widths; a layer norm after each layer when the config asks."""
 
     def __init__(self, cfg: ModelConfig, in_channels: int) -> None:
         super().__init__()
@@ -333,7 +331,7 @@ class Bottleneck(nn.Module):
 
 
 class SpatioTemporalAutoencoder(nn.Module):
-    """The course's autoencoder; build it with ``build_model``. Introduced in notebook 04.
+    """The course's autoencoder; build it with ``build_model``.
 
     ``forward(x)``: x float (B, T, C, H, W) in [0, 1] with (T, C, H, W) = ``config.input_shape``
     -> reconstruction of the same shape in [0, 1]. ``encode(x)`` gives the bottleneck output

@@ -2,7 +2,7 @@
 
 Every function draws on ``ax`` when given (else on a new figure of the course's size) and
 returns the Axes or Figure; every plot of a score shows the ground truth beside it.
-Introduced in notebook 05.
+Introduced in notebook 01.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ def _axes(ax: Axes | None, figsize: tuple[float, float] = FIGSIZE) -> Axes:
 def frame_strip(
     frames: np.ndarray, titles: list[str] | None = None, suptitle: str | None = None, axes: np.ndarray | None = None
 ) -> Figure:
-    """Frames (N, H, W) side by side in one row, grey 0-255, no ticks. Introduced in notebook 01."""
+    """Frames (N, H, W) side by side in one row, grey 0-255, no ticks."""
     if axes is None:
         axes = plt.subplots(1, len(frames), figsize=(1.6 * len(frames), 1.6), squeeze=False)[1][0]
     for i, (ax, frame) in enumerate(zip(axes, frames)):
@@ -74,7 +74,7 @@ def _spans(labels: np.ndarray) -> list[tuple[int, int]]:
 
 
 def shade_ground_truth(ax: Axes, labels: np.ndarray, label: str = "ground truth: abnormal") -> None:
-    """Shade the abnormal frames (1-based frame axis) on ``ax``. Introduced in notebook 05."""
+    """Shade the abnormal frames (1-based frame axis) on ``ax``."""
     for i, (a, b) in enumerate(_spans(labels)):
         ax.axvspan(a + 0.5, b + 1.5, color=ABNORMAL_COLOR, alpha=0.15, lw=0, label=label if i == 0 else None)
 
@@ -214,7 +214,7 @@ def journey_chart(rows: list[dict], goal: float | None = None, reference: str | 
     Each row holds ``label``, ``micro_train`` (mean over folds), ``fold_micro_train`` (one per
     fold) and ``kind`` ("baseline", "model" or "combination": the bar's colour). ``goal`` draws a
     vertical target line; ``reference`` (a label) draws that row's mean as a dashed line, the bar
-    to beat. Introduced in notebook 05.
+    to beat. Introduced in notebook 06.
     """
     ax = _axes(ax, (7.5, 0.32 * len(rows) + 1.6))
     lo = min(min([r["micro_train"], *r.get("fold_micro_train", [])]) for r in rows)

@@ -2,8 +2,8 @@
 
 Training is not bit-for-bit the same on another CPU, thread count or GPU (sums of floating-point
 numbers are taken in other orders), and after a few hundred optimizer steps two runs of the same
-code differ in their second digit. So that the stored figures of notebook 05 hold on every
-machine, the package ships the models that notebook 05 analyses, trained once on the synthetic
+code differ in their second digit. So that the stored figures of notebooks 05 and 06 hold on every
+machine, the package ships the models that they analyse, trained once on the synthetic
 default by :func:`train_recipe` (``make reference-models``; see ``reference/README.md``), with
 their weights only (no optimizer state). On any other data, :func:`course_run` trains the same
 recipe into ``runs/`` the first time and reuses that run afterwards.
@@ -18,7 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from companion.checkpoints import CHECKPOINT_NAME, load_checkpoint, save_checkpoint
+import torch
+
+from companion.checkpoints import CHECKPOINT_NAME, load_checkpoint, load_model, save_checkpoint
 from companion.errors import CompanionError
 from companion.layout import open_dataset
 from companion.settings import default_settings
@@ -74,7 +76,6 @@ def train_recipe(name: str, root: str | Path, out: str | Path | None, **options:
     """Train the course model ``name`` (a key of :data:`RECIPES`) with the package's default settings.
 
     ``options`` are :func:`companion.train.train`'s (dataset, train_on, device, progress, ...).
-    Introduced in notebook 05.
     """
     recipe = _recipe(name)
     return train(root, out, config=recipe.config, recurrent=recipe.recurrent, **options)
@@ -149,6 +150,20 @@ def course_run(
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return run
+
+
+def course_model(
+    name: str, root: str | Path, runs: str | Path, *, dataset: str | None = None, train_on: str = "train",
+    epochs: int | None = None, device: str = "cpu",
+) -> tuple[torch.nn.Module, dict[str, Any], Path, str]:
+    """``(model, checkpoint, run folder, where)`` of the course model ``name``: :func:`course_run`'s run
+    loaded on ``device``; ``where`` says, for the notebooks' output, whether it is the shipped
+    reference run or a run trained on this data. Introduced in notebook 05.
+    """
+    run = course_run(name, root, runs, dataset=dataset, train_on=train_on, epochs=epochs, device=device)
+    where = f"reference run companion/reference/{name}" if run.parent == REFERENCE_DIR else f"your run {run}"
+    model, ckpt = load_model(run, device=device)
+    return model, ckpt, run, where
 
 
 def replace_run(new: Path, run: Path) -> None:

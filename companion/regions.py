@@ -1,6 +1,6 @@
 """Per-location error normalisation and region scoring: where a frame is abnormal, not how busy it is.
 
-Introduced in notebook 05.
+Introduced in notebook 06.
 
 A plain reconstruction model scores a frame by its mean squared error, so the more people in a
 frame, the larger its score, normal or not: on real UCSD Ped1 footage that loses to plain
@@ -46,7 +46,7 @@ PIXEL_NORMS: tuple[str, ...] = ("ratio", "z", "none")
 @dataclass(frozen=True)
 class PixelStats:
     """Mean and standard deviation of the error per pixel (H, W) over the normal training frames,
-    and how many frames gave them. Introduced in notebook 05.
+    and how many frames gave them.
     """
 
     mean: np.ndarray
@@ -56,7 +56,7 @@ class PixelStats:
 
 @dataclass(frozen=True)
 class RegionSettings:
-    """How error maps become frame scores. Introduced in notebook 05.
+    """How error maps become frame scores. Introduced in notebook 06.
 
     ``patch``: side of the square patches in pixels of the model's input (0: the whole frame,
     i.e. the frame mean); patches slide by ``patch // 2``. ``percentile``: instead of patches,
@@ -91,7 +91,7 @@ def pixel_statistics(maps: Iterable[np.ndarray]) -> PixelStats:
     """Per-pixel mean and std over all frames of the items, each (T, H, W): error maps of normal
     training frames here, the frames themselves for :func:`companion.baselines.fit_background`.
 
-    Introduced in notebook 05.
+    Introduced in notebook 06.
     """
     total: np.ndarray | None = None
     squares: np.ndarray | None = None
@@ -125,7 +125,7 @@ def normalize_maps(maps: np.ndarray, stats: PixelStats, floor: float = 0.1, how:
     ``how="ratio"``: divided by ``max(stats.mean, floor * stats.mean.mean())``; 1 means "as wrong
     as usual here". ``how="z"``: ``max(0, (maps - stats.mean) / max(stats.std, floor * stats.std.mean()))``,
     how many of this pixel's usual deviations the error lies above its usual level (a pixel less
-    wrong than usual is not abnormal: 0). Introduced in notebook 05.
+    wrong than usual is not abnormal: 0). Introduced in notebook 06.
     """
     maps = np.asarray(maps, dtype=np.float32)
     if maps.shape[-2:] != stats.mean.shape:
@@ -142,7 +142,7 @@ def patch_max(maps: np.ndarray, patch: int, stride: int | None = None) -> np.nda
 
     Patches slide by ``stride`` (default ``patch // 2``, at least 1) and are clipped to the frame
     (a patch larger than the frame is the whole frame). ``patch=0`` gives the frame mean.
-    Computed with an integral image: exact, and fast enough for every frame. Introduced in notebook 05.
+    Computed with an integral image: exact, and fast enough for every frame.
     """
     m = np.asarray(maps, dtype=np.float64)
     if m.ndim != 3:
@@ -164,8 +164,6 @@ def patch_max(maps: np.ndarray, patch: int, stride: int | None = None) -> np.nda
 def region_scores(maps: np.ndarray, stats: PixelStats | None, settings: RegionSettings) -> np.ndarray:
     """Frame scores (T,) from error maps: per-pixel normalisation (when asked), then :func:`patch_max`
     or, with ``settings.percentile``, that percentile of each frame's pixels.
-
-    Introduced in notebook 05.
     """
     if settings.pixel_norm != "none":
         if stats is None:
@@ -178,7 +176,7 @@ def region_scores(maps: np.ndarray, stats: PixelStats | None, settings: RegionSe
 
 
 def describe_regions(settings: RegionSettings) -> str:
-    """The region scoring in words, for protocol strings. Introduced in notebook 05."""
+    """The region scoring in words, for protocol strings."""
     if settings.percentile:
         where = f"the {settings.percentile:g}th percentile over the pixels"
     elif settings.patch == 0:
@@ -197,7 +195,7 @@ def motion_maps(frames: np.ndarray) -> np.ndarray:
     """Per-pixel frame-difference maps |I_t - I_(t-1)| (T, H, W), intensities in [0, 1].
 
     The first frame gets the second frame's map (as :func:`companion.baselines.motion_energy`,
-    whose frame score is their mean). Introduced in notebook 05.
+    whose frame score is their mean).
     """
     x = np.asarray(frames)
     x = x.astype(np.float32) / 255.0 if x.dtype == np.uint8 else x.astype(np.float32)

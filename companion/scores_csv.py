@@ -1,8 +1,6 @@
 """The scores CSV (``clip,frame,label,score``, one row per frame): written by ``--scores`` of
 ``companion evaluate``, ``baseline`` and ``combine``, read back by ``companion combine``.
 ``companion evaluate`` adds a fifth column, ``scoring``: the name of the scoring that made the scores.
-
-Introduced in notebook 05.
 """
 
 from __future__ import annotations
@@ -23,7 +21,7 @@ COLUMNS = ["clip", "frame", "label", "score"]
 
 def write_scores(scored: ScoredClips, path: str | Path, scoring: str | None = None) -> Path:
     """Write every frame's score of ``scored`` to ``path`` (8 significant digits), with a ``scoring``
-    column holding ``scoring`` when it is given. Introduced in notebook 05."""
+    column holding ``scoring`` when it is given."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     extra = [] if scoring is None else [scoring]
@@ -39,7 +37,7 @@ def write_scores(scored: ScoredClips, path: str | Path, scoring: str | None = No
 def read_scores(path: str | Path) -> ScoredClips:
     """Scores from a ``--scores`` CSV (columns ``clip,frame,label,score``) of ``companion evaluate``
     or ``companion baseline``, taken to be normalised with ``--normalize train`` (their default for
-    ``evaluate``; pass it to ``baseline``). Introduced in notebook 05.
+    ``evaluate``; pass it to ``baseline``).
     """
     path = Path(path)
     if path.is_dir():

@@ -46,7 +46,7 @@ class ClipErrors:
 
     ``maps`` (T, H, W) squared error per pixel, ``reconstruction`` (T, H, W) the mean
     reconstruction, ``errors`` (T,) the per-frame mean squared error (the mean of ``maps`` over
-    pixels, equal to the mean over covering windows of that frame's MSE). Introduced in notebook 05.
+    pixels, equal to the mean over covering windows of that frame's MSE).
     """
 
     errors: np.ndarray
@@ -56,7 +56,7 @@ class ClipErrors:
 
 @dataclass(frozen=True)
 class TrainStats:
-    """Mean and std of the training (normal) frames' scores. Introduced in notebook 05."""
+    """Mean and std of the training (normal) frames' scores."""
 
     mean: float
     std: float
@@ -137,7 +137,7 @@ def regularity(errors: np.ndarray) -> np.ndarray:
 
     Written as in the paper (divided by ``max e``, not ``max e - min e``); 1 = most regular frame.
     It uses the clip's own minimum and maximum, so on test clips it USES TEST-SET INFORMATION
-    (the whole video must be seen before any frame is scored). Introduced in notebook 05.
+    (the whole video must be seen before any frame is scored).
     """
     e = np.asarray(errors, dtype=np.float64)
     top = e.max()
@@ -150,7 +150,7 @@ def frame_scores(errors: np.ndarray, kind: ScoreKind = "mse") -> np.ndarray:
     """Anomaly score per frame of one clip from its per-frame MSE; higher = more anomalous.
 
     ``mse``: the error itself; ``regularity``: ``1 - s(t)`` of Hasan et al. (per-clip min-max:
-    uses test information on test clips). Introduced in notebook 05.
+    uses test information on test clips).
     """
     if kind == "mse":
         return np.asarray(errors, dtype=np.float64)
@@ -160,7 +160,7 @@ def frame_scores(errors: np.ndarray, kind: ScoreKind = "mse") -> np.ndarray:
 
 
 def uses_test_information(normalize: Normalization, kind: ScoreKind = "mse") -> bool:
-    """Whether scores made this way depend on test-set statistics. Introduced in notebook 05."""
+    """Whether scores made this way depend on test-set statistics."""
     return normalize == "video" or kind == "regularity"
 
 
@@ -179,7 +179,7 @@ def smooth(scores: np.ndarray, window: int) -> np.ndarray:
 
 
 def train_statistics(train_scores: np.ndarray) -> TrainStats:
-    """Mean and std of the training frames' scores (normal frames only). Introduced in notebook 05."""
+    """Mean and std of the training frames' scores (normal frames only)."""
     s = np.asarray(train_scores, dtype=np.float64).ravel()
     if s.size < 2:
         raise CompanionError("training statistics need the scores of at least 2 training frames")
@@ -248,7 +248,7 @@ class ScoredClips:
     numbers that were replaced by a neighbour when decoding (scored, but not real footage);
     ``train_scores`` are the training frames' scores on the same scale (None without training
     frames); ``protocol`` says in plain words which frames trained what, how scores were
-    normalised and whether test information was used. Introduced in notebook 05.
+    normalised and whether test information was used.
     """
 
     labels: dict[str, np.ndarray]
@@ -268,10 +268,7 @@ KIND_PROTOCOL: dict[str, str] = {
 
 
 def describe_scores(normalize: str, kind: str | None = None, smooth_window: int = 0) -> str:
-    """How scores were made, in words: score kind (when given), smoothing, normalisation.
-
-    Introduced in notebook 05.
-    """
+    """How scores were made, in words: score kind (when given), smoothing, normalisation."""
     parts = [KIND_PROTOCOL[kind]] if kind else []
     if smooth_window > 1:
         parts.append(f"smoothed by a centred (non-causal) {smooth_window}-frame moving average")

@@ -30,7 +30,7 @@ REMOVED_SETTINGS: dict[str, Any] = {"noise_std": 0.0}
 
 @dataclass(frozen=True)
 class TrainSettings:
-    """How to train (everything but the model and the data). Introduced in notebook 04.
+    """How to train (everything but the model and the data).
 
     ``epochs`` is the total number of epochs of the run (a resumed run trains up to it);
     ``stride`` is the step between training windows (validation windows use it too);

@@ -3,7 +3,7 @@
 Optical flow needs OpenCV and neighbouring frames, so it is computed once per clip, before the
 clip is cut into windows, and stored as uint8 images like the frames: the windows, the batches and
 the caches stay the same for every signal. The flow-speed baselines use :func:`flow_magnitude` too.
-Which models see flow images is decided in :mod:`companion.task`. Introduced in notebook 05.
+Which models see flow images is decided in :mod:`companion.task`. Introduced in notebook 06.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ def flow_magnitude(frames: np.ndarray) -> np.ndarray:
     """Dense optical-flow speed per pixel, (T, H, W) in pixels per frame (OpenCV's Farneback).
 
     Flow from frame t - 1 to frame t; the first frame gets the second frame's map, so every
-    frame has one. Introduced in notebook 05.
+    frame has one.
     """
     x = np.asarray(frames)
     if x.ndim != 3 or len(x) < 2:
@@ -38,7 +38,7 @@ def flow_images(frames: np.ndarray, gain: float) -> np.ndarray:
 
     ``speed`` is :func:`flow_magnitude` in pixels per frame (Farneback, from frame t - 1 to t; the
     first frame takes the second's map). With ``gain=0.25`` a speed of 4 pixels per frame or more
-    reads as 255. Introduced in notebook 05.
+    reads as 255. Introduced in notebook 06.
     """
     if not gain > 0:
         raise CompanionError(f"the flow gain must be > 0, got {gain}")

@@ -71,10 +71,7 @@ class SynthError(CompanionError):
 
 @dataclass(frozen=True)
 class SynthConfig:
-    """What to generate: seed, clip counts, frames per clip and frame size (Ped1's 158x238).
-
-    Introduced in notebook 01.
-    """
+    """What to generate: seed, clip counts, frames per clip and frame size (Ped1's 158x238)."""
 
     seed: int = 0
     train_clips: int = 4
@@ -518,7 +515,6 @@ def generate(out: Path | str, config: SynthConfig = SynthConfig()) -> Path:
 
     Deterministic: the same config gives byte-identical files. Refuses to write into an existing
     non-empty ``UCSDsynth/``; files already beside it (e.g. a real download's README) are kept.
-    Introduced in notebook 01.
     """
     v1p2 = Path(out) / "UCSD_Anomaly_Dataset.v1p2"
     root = v1p2 / "UCSDsynth"

@@ -3,7 +3,7 @@ with which frame.
 
 Training (:func:`companion.train.fit`), validation and scoring
 (:func:`companion.scoring.reconstruction_errors`) all ask these functions, so that a model is
-validated and scored on exactly the objective it was trained on. Introduced in notebook 05.
+validated and scored on exactly the objective it was trained on.
 
 - :func:`model_view`: a clip as the model sees it: its frames, or (``signal="flow"``) their
   optical-flow images, computed once per clip before windowing.
@@ -28,7 +28,7 @@ __all__ = ["compared", "config_of", "describe_errors", "model_input", "model_vie
 def config_of(model: torch.nn.Module, given: ModelConfig | None = None) -> ModelConfig | None:
     """The configuration that says what ``model`` does: ``given`` when there is one, else the
     model's own ``config`` (every model of :func:`companion.model.build_model` has one); None for a
-    model without either, which reconstructs its input frames. Introduced in notebook 05.
+    model without either, which reconstructs its input frames.
     """
     if given is not None:
         return given
@@ -38,7 +38,7 @@ def config_of(model: torch.nn.Module, given: ModelConfig | None = None) -> Model
 
 def model_view(frames: np.ndarray, config: ModelConfig | None) -> np.ndarray:
     """A clip (T, H, W) as a model of ``config`` sees it: the frames, or their flow images
-    (:func:`companion.signals.flow_images` with the config's ``signal_gain``). Introduced in notebook 05.
+    (:func:`companion.signals.flow_images` with the config's ``signal_gain``).
     """
     if config is None or config.signal == "frames":
         return frames
@@ -47,7 +47,7 @@ def model_view(frames: np.ndarray, config: ModelConfig | None) -> np.ndarray:
 
 def model_input(windows: np.ndarray | Tensor, device: torch.device | str | None, invert: bool = False) -> Tensor:
     """A batch of uint8 windows (B, T, H, W) as the model's float input (B, T, 1, H, W) on ``device``,
-    max-inverted when the model was trained so. Introduced in notebook 05.
+    max-inverted when the model was trained so.
     """
     x = to_model_input(windows, device)
     return max_inversion(x) if invert else x
@@ -56,7 +56,7 @@ def model_input(windows: np.ndarray | Tensor, device: torch.device | str | None,
 def compared(out: Tensor, x: Tensor, config: ModelConfig | None) -> tuple[Tensor, Tensor, int]:
     """``(prediction, target, offset)``: what the loss and the error maps compare, for the model's
     output ``out`` on input windows ``x`` (B, T, C, H, W); step k of ``prediction`` stands for frame
-    k + ``offset`` of the window. Introduced in notebook 05.
+    k + ``offset`` of the window. Introduced in notebook 04.
     """
     if config is not None and config.target == "next":
         return out[:, :-1], x[:, 1:], 1
@@ -64,5 +64,5 @@ def compared(out: Tensor, x: Tensor, config: ModelConfig | None) -> tuple[Tensor
 
 
 def describe_errors(config: ModelConfig | None) -> str:
-    """The errors of such a model, in words (for protocol sentences). Introduced in notebook 05."""
+    """The errors of such a model, in words (for protocol sentences)."""
     return "next-frame prediction errors" if config is not None and config.target == "next" else "reconstruction errors"

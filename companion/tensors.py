@@ -133,7 +133,7 @@ def normal_frames(clip: ClipLike, by_labels: bool) -> np.ndarray:
 class ClipSlice:
     """Frames ``start:stop`` of a clip, still ``ClipLike`` (a view: nothing is copied).
 
-    Used to hold out the tail of a single clip for validation. Introduced in notebook 04.
+    Used to hold out the tail of a single clip for validation.
     """
 
     def __init__(self, clip: ClipLike, start: int = 0, stop: int | None = None, name: str | None = None):

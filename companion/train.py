@@ -1,12 +1,13 @@
-"""Training: the loop (:func:`fit`) and the command-level :func:`train`. Introduced in notebook 04.
+"""Training: one epoch (:func:`train_epoch`), the loop around it (:func:`fit`), the command (:func:`train`).
 
-``train(...)`` is what the notebook and ``companion train`` call: it reads the cached uint8
-clips, cuts them into sliding windows, holds whole clips out for validation, trains with MSE
-and Adam, and writes ``RUN/checkpoint.pt`` (every epoch, atomically), ``RUN/best.pt`` (lowest
-validation loss) and ``RUN/history.json``. ``fit(...)`` is the loop itself, for any model and
-window datasets. Same seed, same CPU: same weights, whether or not the run was interrupted and
-resumed. The settings are :mod:`companion.settings`'s, the file format :mod:`companion.checkpoints`'s,
-and what the loss compares :mod:`companion.task`'s.
+Introduced in notebook 04. ``train(...)`` is what the notebook and ``companion train`` call: it
+reads the cached uint8 clips, cuts them into sliding windows, holds whole clips out for
+validation, trains with MSE and Adam, and writes ``RUN/checkpoint.pt`` (every epoch, atomically),
+``RUN/best.pt`` (lowest validation loss) and ``RUN/history.json``. ``fit(...)`` runs
+:func:`train_epoch` and :func:`validation_loss` once per epoch, with checkpoints and exact resume
+around them, for any model and window datasets. Same seed, same CPU: same weights, whether or not
+the run was interrupted and resumed. The settings are :mod:`companion.settings`'s, the file format
+:mod:`companion.checkpoints`'s, and what the loss compares :mod:`companion.task`'s.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import dataclasses
 import json
 import math
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,9 +54,12 @@ __all__ = [
     "RunExistsError",
     "TrainResult",
     "TrainingDivergedError",
+    "batch_loss",
     "fit",
     "split_validation",
     "train",
+    "train_epoch",
+    "validation_loss",
 ]
 
 TRAIN_ON = ("train", "normal-test-frames")
@@ -78,7 +82,7 @@ class TrainingDivergedError(CompanionError):
 
 @dataclass
 class TrainResult:
-    """What :func:`train` and :func:`fit` return. Introduced in notebook 04."""
+    """What :func:`train` and :func:`fit` return."""
 
     model: torch.nn.Module
     history: dict[str, list]
@@ -109,29 +113,64 @@ def _set_rng_state(state: Mapping[str, Any], shuffle_gen: torch.Generator) -> No
         torch.cuda.set_rng_state_all(state["cuda"])
 
 
-def _batch_loss(
-    model: torch.nn.Module, xb: torch.Tensor, device: torch.device, config: ModelConfig | None, invert: bool, amp: bool
+def batch_loss(
+    model: torch.nn.Module, xb: torch.Tensor, device: torch.device, config: ModelConfig | None,
+    invert: bool = False, amp: bool = False,
 ) -> torch.Tensor:
-    """The mean squared error of a batch of uint8 windows on the objective of ``config`` (:func:`companion.task.compared`)."""
-    x = model_input(xb, device, invert)
+    """The mean squared error of a batch of uint8 windows ``(B, T, H, W)`` on the objective of ``config``.
+
+    Forward pass (in float16 under ``amp``, CUDA's mixed precision), then the output compared with
+    what :func:`companion.task.compared` says: the window itself, or each next frame. Introduced
+    in notebook 04.
+    """
+    x = model_input(xb, device, invert)  # uint8 -> float (B, T, 1, H, W) in [0, 1], on the device
     with torch.autocast(device_type=device.type, dtype=torch.float16, enabled=amp):
         out = model(x)
     prediction, target, _ = compared(out.float(), x, config)
     return F.mse_loss(prediction, target)
 
 
-def _evaluate(model, loader, device, config, settings, amp) -> float | None:
-    """Mean MSE over all windows of ``loader``, on the same objective as training."""
-    if loader is None or len(loader.dataset) == 0:
-        return None
+def train_epoch(
+    model: torch.nn.Module, batches: Iterable[torch.Tensor], optimizer: torch.optim.Optimizer,
+    scaler: torch.amp.GradScaler, device: torch.device, config: ModelConfig | None, invert: bool = False,
+) -> tuple[float, int]:
+    """One pass over the training batches: forward, loss, backward, optimizer step.
+
+    Returns the mean loss over the epoch's windows and their number. ``scaler`` scales the loss
+    under CUDA's mixed precision (a disabled scaler leaves it as it is). A NaN or infinite loss
+    raises ``FloatingPointError(loss, batch number)``. Introduced in notebook 04.
+    """
+    model.train()
+    total, n = 0.0, 0
+    for step, xb in enumerate(batches, 1):
+        loss = batch_loss(model, xb, device, config, invert, scaler.is_enabled())
+        if not math.isfinite(loss.item()):
+            raise FloatingPointError(loss.item(), step)
+        optimizer.zero_grad(set_to_none=True)  # forget the previous batch's gradients
+        scaler.scale(loss).backward()  # gradients of the loss with respect to every weight
+        scaler.step(optimizer)  # one Adam step
+        scaler.update()
+        total += loss.item() * len(xb)
+        n += len(xb)
+    return total / n, n
+
+
+def validation_loss(
+    model: torch.nn.Module, batches: Iterable[torch.Tensor] | None, device: torch.device, config: ModelConfig | None,
+    invert: bool = False, amp: bool = False,
+) -> float | None:
+    """Mean loss over the validation windows, on the training objective, without gradients (None without any).
+
+    Introduced in notebook 04.
+    """
     model.eval()
     total, n = 0.0, 0
     with torch.no_grad():
-        for xb in loader:
-            total += _batch_loss(model, xb, device, config, settings.max_inversion, amp).item() * len(xb)
+        for xb in batches or []:
+            total += batch_loss(model, xb, device, config, invert, amp).item() * len(xb)
             n += len(xb)
     model.train()
-    return total / n
+    return total / n if n else None
 
 
 def fit(
@@ -215,27 +254,19 @@ def fit(
     epoch = start_epoch
     for epoch in range(start_epoch + 1, settings.epochs + 1):
         t0 = time.perf_counter()
-        total, n = 0.0, 0
         bar = tqdm(loader, desc=f"epoch {epoch}/{settings.epochs}", disable=not progress, leave=False, unit="batch")
-        for step, xb in enumerate(bar, 1):
-            loss = _batch_loss(model, xb, dev, config, settings.max_inversion, amp)
-            value = loss.item()
-            if not math.isfinite(value):
-                kept = f"; the last good checkpoint (epoch {epoch - 1}) is kept in {run}" if run and epoch > 1 else ""
-                raise TrainingDivergedError(
-                    f"the loss became {value} at epoch {epoch}, batch {step} (lr={settings.lr:g}): training "
-                    f"stopped{kept}. Lower the learning rate (--lr) or check the input data."
-                )
-            optimizer.zero_grad(set_to_none=True)
-            scaler.scale(loss).backward()
-            scaler.step(optimizer)
-            scaler.update()
-            total += value * len(xb)
-            n += len(xb)
-            bar.set_postfix(loss=f"{total / n:.5f}")
-        bar.close()
-        train_loss = total / n
-        val_loss = _evaluate(model, val_loader, dev, config, settings, amp)
+        try:
+            train_loss, n = train_epoch(model, bar, optimizer, scaler, dev, config, settings.max_inversion)
+        except FloatingPointError as error:
+            value, step = error.args
+            kept = f"; the last good checkpoint (epoch {epoch - 1}) is kept in {run}" if run and epoch > 1 else ""
+            raise TrainingDivergedError(
+                f"the loss became {value} at epoch {epoch}, batch {step} (lr={settings.lr:g}): training "
+                f"stopped{kept}. Lower the learning rate (--lr) or check the input data."
+            ) from None
+        finally:
+            bar.close()
+        val_loss = validation_loss(model, val_loader, dev, config, settings.max_inversion, amp)
         if val_loss is not None and not math.isfinite(val_loss):
             raise TrainingDivergedError(
                 f"the validation loss became {val_loss} at epoch {epoch} (lr={settings.lr:g}): lower the learning rate"
@@ -290,7 +321,7 @@ def fit(
 def split_validation(
     clips: Sequence[ClipLike], train_on: str = "train", val_fraction: float = 0.2
 ) -> tuple[list[ClipLike], list[ClipLike]]:
-    """Hold whole clips out for validation: ``(train_clips, val_clips)``. Introduced in notebook 04.
+    """Hold whole clips out for validation: ``(train_clips, val_clips)``.
 
     ``train_on="train"``: the last ``max(1, round(val_fraction * n))`` clips (at least one clip
     stays for training). ``"normal-test-frames"``: the last clip (its normal windows). With a
@@ -387,7 +418,7 @@ def train(
     ``batch_size``, ``lr``, ``stride``, ``max_inversion``, ``seed``, ``val_fraction``; left out or
     None: the configuration's defaults) and :data:`CONFIG_OPTIONS`, which change the
     configuration: ``recurrent=False`` (the ablation without memory), ``target="next"`` (predict
-    the next frame, notebook 05). With ``resume=True`` everything left out is the run's own, and
+    the next frame, notebook 06). With ``resume=True`` everything left out is the run's own, and
     what is given must agree with it. Introduced in notebook 04.
     """
     unknown = sorted(set(options) - set(_SETTING_OPTIONS) - set(CONFIG_OPTIONS))

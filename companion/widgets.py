@@ -30,7 +30,7 @@ class FrameScrubber(widgets.VBox):
     """Frame, reconstruction and error map of the frame under the slider, and its place on the timeline.
 
     ``frames``, ``reconstruction`` and ``error_maps`` are (T, H, W); ``scores`` (T,) one per frame;
-    ``labels`` (T,) the ground truth or None. Introduced in notebook 05.
+    ``labels`` (T,) the ground truth or None.
     """
 
     def __init__(
@@ -109,7 +109,7 @@ class ThresholdExplorer(widgets.VBox):
     """A threshold slider that updates precision, recall, F1 and the confusion matrix live.
 
     ``scores`` and ``labels`` are pooled over frames (higher score = more anomalous; a frame is
-    flagged when ``score >= threshold``). Introduced in notebook 05.
+    flagged when ``score >= threshold``).
     """
 
     def __init__(self, scores: np.ndarray, labels: np.ndarray, value: float | None = None) -> None:

@@ -1,4 +1,4 @@
-"""The motion-aware recipe of notebook 05: flow signal, per-pixel z percentile, fixed combinations."""
+"""The motion-aware recipe of notebook 06: flow signal, per-pixel z percentile, fixed combinations."""
 
 from __future__ import annotations
 

@@ -25,12 +25,12 @@ IMPORTS_CELL = "from companion.reference import"
 
 REGRESSIONS = {
     "untrained model": (IMPORTS_CELL, (
-        "_load_model = load_model\n"
-        "def load_model(path, device=None):  # the regression: the weights of an untrained model\n"
+        "_course_model = course_model\n"
+        "def course_model(name, *args, **kwargs):  # the regression: the weights of an untrained model\n"
         "    from companion.model import ModelConfig, build_model\n"
-        "    m, c = _load_model(path, device)\n"
+        "    m, c, run, where = _course_model(name, *args, **kwargs)\n"
         "    torch.manual_seed(0)\n"
-        "    return build_model(ModelConfig.from_dict(c['model_config'])).to(device or 'cpu').eval(), c"
+        "    return build_model(ModelConfig.from_dict(c['model_config'])).to(DEVICE).eval(), c, run, where"
     )),
     "labels shifted by one frame": (SCORES_CELL, "labels = {k: np.roll(v, 1) for k, v in labels.items()}"),
     "normalisation with test frames": (SCORES_CELL, "scores = normalize_scores(raw, 'video')"),

@@ -16,6 +16,7 @@ from companion.reference import (
     REFERENCE_DIR,
     SHIPPED,
     SYNTH_ID,
+    course_model,
     course_profile,
     course_run,
     reference_run,
@@ -58,6 +59,9 @@ def test_course_run_trains_once_then_reuses(synth_root: Path, tmp_path: Path, ca
     course_run("cpu-2d", synth_root, tmp_path, dataset="synth", epochs=2, device="cpu", progress=False)
     assert load_checkpoint(run)["epoch"] == 2
     assert sorted(p.name for p in tmp_path.iterdir()) == ["course-cpu-2d"]  # no staging folder left behind
+    # What the notebooks call: the same run, loaded, and where it came from.
+    model, ckpt, where_run, where = course_model("cpu-2d", synth_root, tmp_path, dataset="synth", epochs=2)
+    assert where_run == run and where == f"your run {run}" and ckpt["epoch"] == 2 and not model.config.recurrent
 
 
 def test_course_run_refuses_an_unknown_model(synth_root: Path, tmp_path: Path) -> None:

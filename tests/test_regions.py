@@ -1,4 +1,4 @@
-"""Per-location normalisation, region scoring and next-frame prediction errors (notebook 05)."""
+"""Per-location normalisation, region scoring and next-frame prediction errors (notebooks 05 and 06)."""
 
 from __future__ import annotations
 
