@@ -38,3 +38,22 @@ def test_the_nested_selection_figures_are_on_the_results_page() -> None:
     for key in ("nested_A0_model_only", "nested_A", "nested_B"):
         cell = f"{nested[key]['micro']:.3f} / {nested[key]['macro']:.3f}"
         assert cell in page, f"results.md does not show {key} = {cell}: re-run benchmarks/real_ped1_nested.py"
+
+
+def test_the_protocol_benchmark_figures_are_on_the_results_page() -> None:
+    page = (REPO / "results.md").read_text()
+    for name in ("protocol_sample", "protocol_sample_jpeg75_240x360"):
+        run = json.loads((SUMMARY.parent / f"{name}.json").read_text())
+        assert run["paper_protocol"] is False and "NOT the paper protocol" in run["protocol"]
+        for method, m in run["methods"].items():
+            raw, smoothed = m["raw"], m["smoothed"]
+            row = (f"| {method} | {raw['auc_micro']:.3f} / {raw['auc_macro']:.3f} | "
+                   f"{smoothed['auc_micro']:.3f} / {smoothed['auc_macro']:.3f} |")
+            assert row in page, f"results.md does not show {name}'s {method} row {row}: re-run benchmarks/protocol.py"
+
+
+def test_the_ped1_size_training_time_is_on_the_results_page() -> None:
+    timing = json.loads((SUMMARY.parent / "ped1_size_timing.json").read_text())
+    page = " ".join((REPO / "results.md").read_text().split())
+    assert f"{timing['seconds_per_epoch']:.1f} s per epoch, {timing['projected_s']:.0f} s projected" in page
+    assert timing["machine"] in page
