@@ -47,7 +47,7 @@ from run_notebooks import copy_book_files, prepare  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 WIDTH, HEIGHT = 1280, 1300
-NOTEBOOK_TIMEOUT = 400  # seconds for one notebook's "Run All" (the whole test aims at 5 minutes)
+NOTEBOOK_TIMEOUT = 900  # seconds for one notebook's "Run All": a hang, not a speed target (a slow machine is slower)
 WIDGET_TIMEOUT = 30  # seconds for a widget to render, or to answer a slider move
 SERVER_TIMEOUT = 90  # seconds for JupyterLab to start
 # The course's widgets, by the description of their slider: checked by moving it.
