@@ -29,6 +29,7 @@ from pathlib import Path
 import torch
 
 from bench_course import machine
+from experiments import run_or_exit_2
 
 from companion.errors import CompanionError
 from companion.settings import RECOMMENDED_CONFIG, default_settings
@@ -61,11 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=REPO / "benchmarks" / "results" / "ped1_size_timing.json",
                         help="the JSON to write (never overwritten)")  # fmt: skip
     args = parser.parse_args(argv)
-    try:
-        return run(args, argv if argv is not None else sys.argv[1:])
-    except CompanionError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    return run_or_exit_2(run, args, argv)
 
 
 def run(args: argparse.Namespace, argv: list[str]) -> int:

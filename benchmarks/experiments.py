@@ -158,3 +158,13 @@ def error_maps(run: Path, root: Path, clips: str, size: tuple[int, int]) -> dict
     if any(m.shape[1:] != size for m in maps.values()):
         raise SystemExit(f"{run} works at {next(iter(maps.values())).shape[1:]}; this benchmark scores every method at {size}")
     return maps
+
+
+def run_or_exit_2(run: Any, args: argparse.Namespace, argv: list[str] | None) -> int:
+    """``run(args, argv)`` for a benchmark's ``main``: a :class:`CompanionError` (bad input, an output
+    that exists) becomes one ``error:`` line and exit status 2, as in the command line."""
+    try:
+        return run(args, argv if argv is not None else sys.argv[1:])
+    except CompanionError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from bench_course import machine
-from experiments import train_or_reuse
+from experiments import run_or_exit_2, train_or_reuse
 
 from companion.baselines import BASELINES
 from companion.errors import CompanionError
@@ -100,11 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=None, help="the JSON to write (default OUT/protocol.json; never overwritten)")
     parser.add_argument("--md", type=Path, default=None, help="the Markdown table to write (default OUT/protocol.md; never overwritten)")
     args = parser.parse_args(argv)
-    try:
-        return run(args, argv if argv is not None else sys.argv[1:])
-    except CompanionError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    return run_or_exit_2(run, args, argv)
 
 
 def run(args: argparse.Namespace, argv: list[str]) -> int:
