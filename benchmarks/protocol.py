@@ -39,12 +39,11 @@ from experiments import run_or_exit_2, train_or_reuse
 
 from companion.baselines import BASELINES
 from companion.errors import CompanionError
-from companion.evaluation import labelled_clips, outputs_for_scoring, score_baseline, score_outputs
+from companion.evaluation import choose_scoring, labelled_clips, outputs_for_scoring, score_baseline, score_outputs
 from companion.layout import open_dataset
 from companion.metrics import frame_auc
 from companion.model import CONFIGS
 from companion.scoring import ScoredClips
-from companion.scorings import choose_scoring
 from companion.settings import RECOMMENDED_CONFIG
 
 SMOOTH = 17

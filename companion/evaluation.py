@@ -19,7 +19,7 @@ import numpy as np
 
 from companion.baselines import BASELINES, FITTED, Method, baseline_scorer
 from companion.cache import LoadedClip, load_clip
-from companion.checkpoints import CHECKPOINT_NAME, load_model
+from companion.checkpoints import CHECKPOINT_NAME, load_checkpoint, load_model
 from companion.combine import combine_scores
 from companion.errors import CompanionError, DatasetNotFoundError
 from companion.layout import Clip, UCSDDataset, find_datasets, open_dataset
@@ -35,11 +35,13 @@ from companion.scoring import (
     reconstruction_errors,
     uses_test_information,
 )
-from companion.scorings import SCORINGS, ScoringChoice, choose_scoring
+from companion.scorings import SCORINGS, ScoringChoice
+from companion.settings import DEFAULT_SCORING, recommended_scoring
 from companion.task import config_of, describe_errors
 from companion.tensors import normal_frames
 
 __all__ = [
+    "choose_scoring",
     "outputs_for_scoring",
     "score_outputs",
     "score_run",
@@ -419,3 +421,28 @@ def score_baseline(
     where = f" at {size[0]}x{size[1]} pixels." if size else " at full size."
     scores = describe_scores(normalize, smooth_window=smooth_window)
     return _scored(frames, test, train_raw, normalize, smooth_window, head, scores, uses_test_information(normalize), where)
+
+
+def choose_scoring(run: str | Path, given: str | None = None) -> ScoringChoice:
+    """``given`` (a name of :data:`SCORINGS`), else the scoring the run in ``run`` records, else ``mse``.
+
+    A run trained before runs recorded their scoring is scored with ``mse``, and the choice says so.
+    """
+    if given is not None:
+        if given not in SCORINGS:
+            raise CompanionError(f"unknown scoring {given!r}; choose one of {', '.join(SCORINGS)}")
+        return ScoringChoice(given, "chosen with --scoring")
+    ckpt = load_checkpoint(run)
+    name = ckpt.get("scoring")
+    if name is None:
+        config = ckpt["model_config"].get("name")
+        advice = recommended_scoring(config)
+        hint = f"; its configuration {config!r} is now scored with {advice} (--scoring {advice})" if advice != DEFAULT_SCORING else ""
+        why = f"the run records no scoring (trained before runs recorded one): the default, {DEFAULT_SCORING}{hint}"
+        return ScoringChoice(DEFAULT_SCORING, why, recorded=False)
+    if name not in SCORINGS:
+        raise CompanionError(
+            f"{run} records the scoring {name!r}, which this version of companion does not know: choose one of "
+            f"{', '.join(SCORINGS)} with --scoring, or use the companion version that trained the run"
+        )
+    return ScoringChoice(name, "recorded by the run")

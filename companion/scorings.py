@@ -10,17 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Union
 
-from companion.errors import CompanionError
 from companion.regions import RegionSettings
-from companion.settings import DEFAULT_SCORING, recommended_scoring
 
 if TYPE_CHECKING:
     from companion.scoring import ScoreKind
 
-__all__ = ["PIXEL_Z_P99", "SCORINGS", "ScorePart", "Scoring", "ScoringChoice", "choose_scoring"]
+__all__ = ["PIXEL_Z_P99", "SCORINGS", "ScorePart", "Scoring", "ScoringChoice"]
 
 
 #: A part of a scoring: a frame score kind (of the per-frame mean squared error), or region settings.
@@ -69,30 +66,3 @@ class ScoringChoice:
     @property
     def scoring(self) -> Scoring:
         return SCORINGS[self.name]
-
-
-def choose_scoring(run: str | Path, given: str | None = None) -> ScoringChoice:
-    """``given`` (a name of :data:`SCORINGS`), else the scoring the run in ``run`` records, else ``mse``.
-
-    A run trained before runs recorded their scoring is scored with ``mse``, and the choice says so.
-    """
-    if given is not None:
-        if given not in SCORINGS:
-            raise CompanionError(f"unknown scoring {given!r}; choose one of {', '.join(SCORINGS)}")
-        return ScoringChoice(given, "chosen with --scoring")
-    from companion.checkpoints import load_checkpoint
-
-    ckpt = load_checkpoint(run)
-    name = ckpt.get("scoring")
-    if name is None:
-        config = ckpt["model_config"].get("name")
-        advice = recommended_scoring(config)
-        hint = f"; its configuration {config!r} is now scored with {advice} (--scoring {advice})" if advice != DEFAULT_SCORING else ""
-        why = f"the run records no scoring (trained before runs recorded one): the default, {DEFAULT_SCORING}{hint}"
-        return ScoringChoice(DEFAULT_SCORING, why, recorded=False)
-    if name not in SCORINGS:
-        raise CompanionError(
-            f"{run} records the scoring {name!r}, which this version of companion does not know: choose one of "
-            f"{', '.join(SCORINGS)} with --scoring, or use the companion version that trained the run"
-        )
-    return ScoringChoice(name, "recorded by the run")

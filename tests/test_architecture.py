@@ -121,3 +121,23 @@ def test_the_parser_sees_imports_inside_functions_and_cycles(tmp_path: Path) -> 
 @pytest.mark.parametrize("module", sorted(LAYERS["foundation"]))
 def test_the_foundation_imports_nothing_of_the_package(module: str) -> None:
     assert imports_of(PACKAGE / f"{module}.py", PACKAGE) == set()
+
+
+def function_level_imports(path: Path) -> list[str]:
+    """``name:line`` of each import statement inside a function of ``path``."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            found += [f"{path.name}:{n.lineno}" for n in ast.walk(node) if isinstance(n, (ast.Import, ast.ImportFrom))]
+    return sorted(set(found))
+
+
+def test_imports_inside_functions_only_in_the_cli() -> None:
+    """The command line imports lazily so that ``companion --help`` stays fast; nothing else does."""
+    found = [hit for p in sorted(PACKAGE.glob("*.py")) if p.stem not in LAYERS["cli"] for hit in function_level_imports(p)]
+    assert found == [], "move these imports to the top of their module (or the code to a higher layer)"
+
+
+def test_function_level_imports_are_found(tmp_path: Path) -> None:
+    (tmp_path / "m.py").write_text("import os\n\ndef f():\n    import json\n    return json\n")
+    assert function_level_imports(tmp_path / "m.py") == ["m.py:4"]
