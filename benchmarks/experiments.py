@@ -11,8 +11,6 @@ is, and training a run, or reusing the one already there only when it is the run
 - :func:`train_or_reuse` (real_ped1.py, real_ped1_nested.py): ``companion.train.train``, what
   ``companion train`` runs; a run already in the folder is reused only when its configuration,
   settings, clips and epochs are those asked for.
-- :func:`error_maps`: a run's error maps over its training clips and chosen Test clips, by
-  ``companion.evaluation.run_outputs``, what ``companion evaluate`` runs.
 
 Measured once and removed from the package as dead ends (their code is in the git history, at
 commit fbeb65b, with which benchmarks/real_ped1.py measured them): a residual next-frame decoder
@@ -33,7 +31,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor
@@ -42,7 +39,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from companion.checkpoints import CHECKPOINT_NAME, load_checkpoint  # noqa: E402
 from companion.convlstm import ConvLSTM, State  # noqa: E402
 from companion.errors import CompanionError  # noqa: E402
-from companion.evaluation import run_outputs  # noqa: E402
 from companion.layout import open_dataset  # noqa: E402
 from companion.model import resolve_config  # noqa: E402
 from companion.settings import TrainSettings, default_settings  # noqa: E402
@@ -148,16 +144,6 @@ def train_or_reuse(
     timing = {"cpu_s": cpu_seconds() - c0, "wall_s": time.perf_counter() - t0}
     timing_file.write_text(json.dumps(timing, indent=2))
     return _facts(load_checkpoint(out), timing)
-
-
-def error_maps(run: Path, root: Path, clips: str, size: tuple[int, int]) -> dict[str, np.ndarray]:
-    """Error maps (T, H, W) of the run's training clips and of the Test clips ``clips``, in the model's
-    own signal (a flow model's are of flow images), as ``companion evaluate`` computes them."""
-    out = run_outputs(run, root, lambda e: e.maps, clips=clips, progress=False)
-    maps = {**out.train, **out.test}
-    if any(m.shape[1:] != size for m in maps.values()):
-        raise SystemExit(f"{run} works at {next(iter(maps.values())).shape[1:]}; this benchmark scores every method at {size}")
-    return maps
 
 
 def run_or_exit_2(run: Any, args: argparse.Namespace, argv: list[str] | None) -> int:

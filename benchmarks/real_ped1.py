@@ -84,40 +84,34 @@ Fold 1 checked: these commands give the script's figures (flow-next frame mean 0
 Run: ``.venv/bin/python benchmarks/real_ped1.py --work runs/real_ped1 --json results.json
 --summary benchmarks/results/real_ped1_summary.json`` (``--recipes plain,next`` to choose; ``--root`` for
 the sample elsewhere). A run already in WORK is reused, not retrained, when it was trained exactly as
-the recipe says (configuration, settings, clips, epochs), else the script stops. Training and scoring
-call the package's own ``companion.train.train`` and ``companion.evaluation.run_outputs``, what
-``companion train`` and ``companion evaluate`` run. Training CPU seconds per fold on 2 idle cores:
+the recipe says (configuration, settings, clips, epochs), else the script stops. Nothing here
+computes a score itself: training calls ``companion.train.train`` (``companion train``), and every
+figure comes from ``benchmarks/sample_folds.py``, which scores with ``companion.evaluation`` and
+``companion.combine`` (``companion evaluate``, ``baseline``, ``combine``) and only chooses the frames.
+The baselines are the package's frame scores, raw and smoothed over 9 frames (the region variants
+of the earlier script, which no command offers, are gone). Training CPU seconds per fold on 2 idle cores:
 plain ~25, next ~30, flow-next ~30-60 (flow images included); scoring everything ~2 min.
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import datetime
 import json
 import os
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from experiments import add_root_argument, cpu_seconds, error_maps, train_or_reuse
+from experiments import add_root_argument, cpu_seconds, train_or_reuse
+from sample_folds import FOLDS, KEYS, SIZE, Scorer, assess, baseline_variants, names, run_maps, run_variants
 
-from companion.baselines import FLOW_MIN_STD, background_scores, fit_background, motion_energy, squared_difference
 from companion.cache import load_clip
 from companion.layout import open_dataset
-from companion.metrics import frame_auc
-from companion.regions import RegionSettings, motion_maps, pixel_statistics, region_scores
-from companion.scoring import normalize_scores, postprocess
 from companion.signals import flow_magnitude
-from companion.tensors import normal_frames
-
-FOLDS: dict[int, tuple[str, str]] = {1: ("2,3,5,6,8,17", "1,4,7"), 2: ("1,3,4,6,7,17", "2,5,8"), 3: ("1,2,4,5,7,8", "3,6,17")}
-SIZE = (64, 96)  # every baseline and every recipe's model input
 
 #: name -> (a named model configuration, options of companion.train.train: its defaults otherwise).
 RECIPES: dict[str, tuple[str, dict[str, Any]]] = {
@@ -129,40 +123,6 @@ RECIPES: dict[str, tuple[str, dict[str, Any]]] = {
     "flow-next-s1": ("flow-next", {"seed": 1}),
     "flow-next-s2": ("flow-next", {"seed": 2}),
 }
-
-#: scoring variants of error maps: patch sizes and smoothing windows (see :func:`map_scorers`)
-PATCHES = (0, 8, 16, 32)
-SMOOTHS = (0, 9)
-#: per-pixel one-sided z-score against the training frames, 99th percentile over the pixels
-ZP99 = RegionSettings(patch=0, pixel_norm="z", percentile=99)
-
-#: A frame score of every clip of the sample ({clip: (T,)}).
-Raw = dict[str, np.ndarray]
-#: Training clips (their normal frames fit what the score fits: pixel statistics, a Gaussian model)
-#: -> one score, or several whose fixed sum after training-statistics normalisation is the score.
-Scorer = Callable[[list[str]], list[Raw]]
-
-
-def names(spec: str) -> list[str]:
-    return [f"Test{int(x):03d}" for x in spec.split(",")]
-
-
-@dataclasses.dataclass(frozen=True)
-class Sample:
-    """The 9 labelled clips at SIZE: frames, labels, and the frames that may train (normal, not repaired)."""
-
-    names: list[str]
-    frames: dict[str, np.ndarray]
-    labels: dict[str, np.ndarray]
-    keep: dict[str, np.ndarray]
-
-
-def load_sample(ds) -> Sample:
-    clips = {c.name: c for c in ds.select("test", None)}
-    loaded = {n: load_clip(c, size=SIZE) for n, c in clips.items()}
-    labels = {n: np.asarray(c.labels, dtype=bool) for n, c in clips.items()}
-    keep = {n: normal_frames(loaded[n], by_labels=True) for n in clips}
-    return Sample(list(clips), {n: loaded[n].frames for n in clips}, labels, keep)
 
 
 def train_run(recipe: str, fold: int, work: Path, root: Path) -> dict[str, Any]:
@@ -181,96 +141,14 @@ def train_command(recipe: str, fold: int, work: Path, root: Path) -> str:
     )
 
 
-def assess(scorer: Scorer, sample: Sample, train_names: list[str], eval_names: list[str], smooth: int = 0) -> dict[str, float | None]:
-    """Micro/macro AUC over ``eval_names`` with "train" and "video" normalisation.
-
-    One score: exactly as ``companion evaluate`` / ``companion baseline`` compute it (smoothing, then
-    the statistics of the training clips' normal frames, or per-video min-max). Several: their sum
-    after each is z-scored with its own training statistics (``companion combine``); "video" is then
-    the per-video min-max of that sum.
-    """
-    parts = scorer(train_names)
-    labels = {n: sample.labels[n] for n in eval_names}
-
-    def normalised(raw: Raw, how: str) -> dict[str, np.ndarray]:
-        train_part = {n: (raw[n], sample.keep[n]) for n in train_names}
-        return postprocess({n: raw[n] for n in eval_names}, train_part, how, smooth)[0]  # type: ignore[arg-type]
-
-    if len(parts) == 1:
-        finals = {how: normalised(parts[0], how) for how in ("train", "video")}
-    else:
-        z = [normalised(raw, "train") for raw in parts]
-        total = {n: np.sum([p[n] for p in z], axis=0) for n in eval_names}
-        finals = {"train": total, "video": normalize_scores(total, "video")}
-    out: dict[str, float | None] = {}
-    for how, s in finals.items():
-        a = frame_auc(labels, s)
-        out[f"micro_{how}"], out[f"macro_{how}"] = a.micro, a.macro
-    return out
-
-
-def map_scorers(maps: dict[str, np.ndarray], sample: Sample, combine_with: dict[str, Raw] | None = None) -> dict[str, tuple[Scorer, int]]:
-    """The scoring variants of error maps: label -> (scorer, smoothing window).
-
-    Frame mean; per-pixel ratio + patch max; raw patch max; per-pixel z + 99th percentile ("z p99");
-    with ``combine_with`` (models), the fixed sums "mean+zp99" and "mean+zp99+NAME" of train-normalised scores.
-    """
-    mean = {n: maps[n].mean(axis=(1, 2), dtype=np.float64) for n in maps}
-    stats_memo: dict[tuple[str, ...], Any] = {}
-    raw_memo: dict[tuple[RegionSettings, tuple[str, ...]], Raw] = {}
-
-    def region(settings: RegionSettings) -> Scorer:
-        def scorer(train_names: list[str]) -> list[Raw]:
-            key = tuple(train_names)
-            if (settings, key) not in raw_memo:
-                stats = None
-                if settings.pixel_norm != "none":  # "ratio" and "z" both need the training frames' per-pixel statistics
-                    if key not in stats_memo:
-                        stats_memo[key] = pixel_statistics(maps[n][sample.keep[n]] for n in train_names)
-                    stats = stats_memo[key]
-                raw_memo[settings, key] = {n: region_scores(maps[n], stats, settings) for n in maps}
-            return [raw_memo[settings, key]]
-
-        return scorer
-
-    zp99 = region(ZP99)
-    out: dict[str, tuple[Scorer, int]] = {}
-    for sm in SMOOTHS:
-        out[f"frame-mean s{sm}"] = (lambda _t: [mean], sm)
-        for p in PATCHES:
-            out[f"ratio p{p} s{sm}"] = (region(RegionSettings(patch=p, pixel_norm="ratio")), sm)
-        out[f"raw p16 s{sm}"] = (region(RegionSettings(patch=16, pixel_norm="none")), sm)
-        out[f"z p99 s{sm}"] = (zp99, sm)
-    if combine_with is not None:
-        out["mean+zp99"] = (lambda t: [mean, *zp99(t)], 0)
-        for name, raw in combine_with.items():
-            out[f"mean+zp99+{name}"] = (lambda t, raw=raw: [mean, *zp99(t), raw], 0)
-    return out
-
-
-def flow_background_scorer(flow: dict[str, np.ndarray], sample: Sample) -> Scorer:
-    """`companion baseline flow-background`: per-pixel Gaussian of flow speed fitted on the training clips' normal frames, p99 of |z|."""
-    memo: dict[tuple[str, ...], Raw] = {}
-
-    def scorer(train_names: list[str]) -> list[Raw]:
-        key = tuple(train_names)
-        if key not in memo:
-            model = fit_background((flow[n][sample.keep[n]] for n in train_names), min_std=FLOW_MIN_STD)
-            memo[key] = {n: background_scores(model, flow[n]) for n in flow}
-        return [memo[key]]
-
-    return scorer
-
-
-def evaluate(scorers: dict[str, tuple[Scorer, int]], data: dict[str, Any], sample: Sample) -> dict[str, Any]:
-    """Every variant on the evaluated clips (statistics from all six training clips), and on the
-    validation clip (statistics from the other five training clips; for selection only)."""
-    train_all, val = list(data["clips"]), list(data["val_clips"])
-    fit_only = [n for n in train_all if n not in val]
-    eval_names = [n for n in sample.names if n not in train_all]
+def evaluate(scorers: dict[str, Scorer], fold: int) -> dict[str, Any]:
+    """Every variant on the fold's evaluated clips (statistics from all six training clips), and on
+    its validation clip, the last training clip (statistics from the other five; for selection only)."""
+    train_all, eval_names = names(FOLDS[fold][0]), names(FOLDS[fold][1])
+    fit_only, val = train_all[:-1], train_all[-1:]
     return {
-        label: {"eval": assess(s, sample, train_all, eval_names, sm), "val": assess(s, sample, fit_only, val, sm)}
-        for label, (s, sm) in scorers.items()
+        label: {"eval": assess(s, train_all, eval_names), "val": assess(s, fit_only, val)}
+        for label, s in scorers.items()
     }
 
 
@@ -285,7 +163,6 @@ def select_by_validation(by_fold: dict[int, dict[str, Any]]) -> str:
 
 #: the scorings every table shows (when the method has them), besides the validation pick
 HEADLINE = ("frame-mean s0", "z p99 s0", "mean+zp99", "mean+zp99+motion-sq", "p99 |z| s0", "sum s0")
-KEYS = ("micro_train", "macro_train", "micro_video", "macro_video")
 
 
 def methods(results: dict[str, Any]) -> list[tuple[str, dict[int, Any], list[dict[str, Any]] | None]]:
@@ -378,9 +255,18 @@ def commands(method: str, scoring: str, work: Path, root: Path) -> list[str]:
     return [train_line, *parts, "companion combine " + " ".join(csvs)]
 
 
-def compact_summary(results: dict[str, Any], work: Path, root: Path) -> dict[str, Any]:
+def earlier_rows(summary: Path) -> list[dict[str, Any]]:
+    """The rows of an earlier summary measured with an earlier companion (their first command checks
+    that version out): kept as they are, since this version can no longer train them."""
+    if not summary.is_file():
+        return []
+    return [r for r in json.loads(summary.read_text())["rows"] if r["commands_fold1"][0].startswith("git checkout")]
+
+
+def compact_summary(results: dict[str, Any], work: Path, root: Path, earlier: list[dict[str, Any]]) -> dict[str, Any]:
     """The course's JSON (notebook 06 reads ``protocol_short`` and ``rows``: label, kind, micro_train,
-    macro_train, fold_micro_train): one row per method and scoring, flow-next also over its 3 seeds."""
+    macro_train, fold_micro_train): one row per method and scoring, flow-next also over its 3 seeds;
+    the ``earlier`` rows (:func:`earlier_rows`) after the other models' and before flow-next's."""
     found = {name: (by_fold, facts) for name, by_fold, facts in methods(results)}
 
     def r3(x: float | None) -> float | None:  # 5 decimals: no double rounding when printed with 3
@@ -418,7 +304,7 @@ def compact_summary(results: dict[str, Any], work: Path, root: Path) -> dict[str
         ("flow-next, mean + z p99", "model", "mean+zp99"),
         ("flow-next, mean + z p99 + motion-sq", "combination", "mean+zp99+motion-sq"),
     ]
-    rows = [r for r in (base_row(*s) for s in spec) if r]
+    rows = [r for r in (base_row(*s) for s in spec) if r] + earlier
     for label, kind, scoring in flow_rows:
         row = base_row(f"{label} (seed 0)", kind, "flow-next", scoring)
         if row:
@@ -483,45 +369,26 @@ def main() -> None:
     t_start = time.perf_counter()
     torch.set_num_threads(min(2, os.cpu_count() or 1))
     ds = open_dataset(args.root)
-    sample = load_sample(ds)
     results: dict[str, Any] = {
         "protocol": __doc__.split("Findings")[0].strip(), "date": datetime.date.today().isoformat(),
         "folds": FOLDS, "baselines": {}, "runs": {},
     }  # fmt: skip
-    # the baselines on the same frames (64x96): motion energy = frame mean of |I_t - I_(t-1)| (the
-    # issue's baseline, `companion baseline motion --size 64x96`), and "motion-sq", the frame mean of
-    # the SQUARED differences: the error of a "predictor" that copies the last frame (what the
-    # removed next-residual recipe collapsed to); flow energy (mean Farneback speed), flow-background (per-pixel
-    # Gaussian of flow speed, fitted per fold) and the fixed sum motion-sq + flow-background. The map
-    # baselines also with the region variants, for honesty.
-    mm = {n: motion_maps(sample.frames[n]) for n in sample.names}
-    msq = {n: squared_difference(sample.frames[n]) for n in sample.names}
-    for n in sample.names:
-        assert np.allclose(mm[n].mean(axis=(1, 2)), motion_energy(sample.frames[n]), rtol=1e-5)
-        assert np.allclose((mm[n] ** 2).mean(axis=(1, 2)), msq[n], rtol=1e-5)
+    # what computing the flow of every frame of the 9 clips costs (the flow baselines pay it)
+    clips = [load_clip(c, size=SIZE).frames for c in ds.select("test", None)]
     c0 = cpu_seconds()
-    flow = {n: flow_magnitude(sample.frames[n]) for n in sample.names}
+    for frames in clips:
+        flow_magnitude(frames)
     results["flow_cpu_s"] = cpu_seconds() - c0
-    fb = flow_background_scorer(flow, sample)
-    baselines: dict[str, dict[str, tuple[Scorer, int]]] = {
-        "motion": map_scorers(mm, sample),
-        "motion-sq": map_scorers({n: m**2 for n, m in mm.items()}, sample),
-        "flow": map_scorers(flow, sample),
-        "flow-background": {f"p99 |z| s{sm}": (fb, sm) for sm in SMOOTHS},
-        "motion-sq+flow-background": {"sum s0": (lambda t: [msq, *fb(t)], 0)},
-    }
-    for base, scorers in baselines.items():
-        results["baselines"][base] = {
-            fold: evaluate(scorers, {"clips": names(tr), "val_clips": names(tr)[-1:]}, sample) for fold, (tr, _) in FOLDS.items()
-        }
+    # the package's baselines on the same frames (64x96), and the fixed sum motion-sq + flow-background
+    for base, scorers in baseline_variants(args.root).items():
+        results["baselines"][base] = {fold: evaluate(scorers, fold) for fold in FOLDS}
     for recipe in args.recipes.split(","):
         for fold in FOLDS:
             facts = train_run(recipe, fold, args.work, args.root)
             facts["command"] = train_command(recipe, fold, args.work, args.root)
-            maps = error_maps(args.work / f"{recipe}_f{fold}", args.root, FOLDS[fold][1], SIZE)
-            data = {"clips": names(FOLDS[fold][0]), "val_clips": facts["val_clips"]}
-            scores = evaluate(map_scorers(maps, sample, combine_with={"motion-sq": msq}), data, sample)
-            results["runs"][f"{recipe}_f{fold}"] = {"facts": facts, "scores": scores}
+            out = run_maps(args.work / f"{recipe}_f{fold}", args.root)
+            assert facts["val_clips"] == names(FOLDS[fold][0])[-1:], facts["val_clips"]
+            results["runs"][f"{recipe}_f{fold}"] = {"facts": facts, "scores": evaluate(run_variants(out, args.root), fold)}
             print(f"{recipe} fold {fold}: {facts}", flush=True)
     results["summary"] = summary_rows(results)
     results["wall_s"] = round(time.perf_counter() - t_start)
@@ -529,7 +396,7 @@ def main() -> None:
     if args.json:
         args.json.write_text(json.dumps(results, indent=1, default=str))
     if args.summary:
-        text = json.dumps(compact_summary(results, args.work, args.root), indent=1)
+        text = json.dumps(compact_summary(results, args.work, args.root, earlier_rows(args.summary)), indent=1)
         args.summary.parent.mkdir(parents=True, exist_ok=True)
         args.summary.write_text(text + "\n")
         print(f"summary: {args.summary} ({len(text.encode()) / 1024:.1f} KB)")

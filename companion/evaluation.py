@@ -35,7 +35,7 @@ from companion.scoring import (
     reconstruction_errors,
     uses_test_information,
 )
-from companion.scorings import SCORINGS, ScoringChoice
+from companion.scorings import SCORINGS, Scoring, ScoringChoice
 from companion.settings import DEFAULT_SCORING, recommended_scoring
 from companion.task import config_of, describe_errors
 from companion.tensors import normal_frames
@@ -45,6 +45,7 @@ __all__ = [
     "outputs_for_scoring",
     "score_outputs",
     "score_run",
+    "score_with",
     "EvaluationFrames",
     "evaluation_frames",
     "labelled_clips",
@@ -312,12 +313,12 @@ def score_checkpoint_regions(
 # named scorings: what a run records, what `companion evaluate` uses by default
 
 
-def _check_normalization(choice: ScoringChoice, normalize: Normalization) -> None:
+def _check_normalization(scoring: Scoring, normalize: Normalization, name: str) -> None:
     """Raise when a scoring of several parts is asked for another normalisation than ``train``."""
-    if len(choice.scoring.parts) > 1 and normalize != "train":
-        single = " or ".join(name for name, s in SCORINGS.items() if len(s.parts) == 1)
+    if len(scoring.parts) > 1 and normalize != "train":
+        single = " or ".join(n for n, s in SCORINGS.items() if len(s.parts) == 1)
         raise CompanionError(
-            f"the {choice.name} scoring sums scores z-scored with the training frames' statistics: use "
+            f"the {name} scoring sums scores z-scored with the training frames' statistics: use "
             f"--normalize train (the default), or a one-part scoring (--scoring {single})"
         )
 
@@ -329,16 +330,24 @@ def score_outputs(out: RunOutputs, choice: ScoringChoice, normalize: Normalizati
     statistics of the run's training frames (:func:`companion.combine.combine_scores`), so it
     needs ``normalize="train"``. The protocol begins with the scoring's name and where it came from.
     """
-    _check_normalization(choice, normalize)
-    scoring = choice.scoring
+    scored = score_with(out, choice.scoring, normalize, smooth_window, choice.name)
+    return replace(scored, protocol=f"Scoring {choice.name} ({choice.source}): {choice.scoring.about}. {scored.protocol}")
+
+
+def score_with(
+    out: RunOutputs, scoring: Scoring, normalize: Normalization = "train", smooth_window: int = 0, name: str = "this"
+) -> ScoredClips:
+    """Score a run's outputs with any :class:`companion.scorings.Scoring`, named or not (the benchmarks'
+    variants): each part smoothed and normalised with the training frames; several parts summed
+    (:func:`companion.combine.combine_scores`, which needs ``normalize="train"``)."""
+    _check_normalization(scoring, normalize, name)
     parts = {
-        name: _region_scored(out, part, normalize, smooth_window)
+        part_name: _region_scored(out, part, normalize, smooth_window)
         if isinstance(part, RegionSettings)
         else _kind_scored(out, part, normalize, smooth_window)
-        for name, part in scoring.parts.items()
+        for part_name, part in scoring.parts.items()
     }
-    scored = next(iter(parts.values())) if len(parts) == 1 else combine_scores(parts, shared_training_frames=True)
-    return replace(scored, protocol=f"Scoring {choice.name} ({choice.source}): {scoring.about}. {scored.protocol}")
+    return next(iter(parts.values())) if len(parts) == 1 else combine_scores(parts, shared_training_frames=True)
 
 
 def score_run(
@@ -358,7 +367,7 @@ def score_run(
     once over the clips, whatever the number of parts.
     """
     choice = choice or choose_scoring(run)
-    _check_normalization(choice, normalize)  # before the model runs
+    _check_normalization(choice.scoring, normalize, choice.name)  # before the model runs
     return score_outputs(outputs_for_scoring(run, root, choice, clips, dataset, batch_size, progress), choice, normalize, smooth_window)
 
 
