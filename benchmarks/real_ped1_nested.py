@@ -36,11 +36,13 @@ tuned), added after the issue asked for smoothing fixed in advance (A, B and A0 
 The figures are the mean over the 3 outer folds of each fold's pick's outer AUC (micro: the fold's 3
 evaluated clips pooled; macro: their per-clip mean), with training-statistics normalisation.
 
-Findings (measured 2026-11-21, 2 shared CPU cores; outer micro / macro AUC, mean of the 3 outer folds):
+Findings (measured 2026-11-21, 2 shared CPU cores; outer micro / macro AUC, mean of the 3 outer folds;
+re-run 2026-12-02 through sample_folds.py with every run retrained: A, B and A0 identical to 4 decimals):
 
     (A)  flow-next scorings:  picks mean+zp99+motion-sq, mean+zp99+motion-sq, frame-mean s9   0.857 / 0.824
     (B)  all ten candidates:  picks mean+zp99+motion-sq, motion-sq+flow-background, frame-mean s9   0.853 / 0.819
     (A0) model-only scorings: picks mean+zp99, frame-mean s9, frame-mean s9   0.847 / 0.797
+    (C)  A0 or mean+zp99 smoothed 9/17: picks mean+zp99 s9, frame-mean s9, frame-mean s9   0.851 / 0.796   (2026-12-02)
     fixed mean+zp99 (chosen on the outer folds, real_ped1.py): 0.860 / 0.850; its nested counterpart A0: 0.847
 
 mean+zp99 wins the inner validation of outer fold 1 only (among model-only scorings). Outer fold 3's

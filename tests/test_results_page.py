@@ -35,9 +35,12 @@ def test_the_summary_says_how_every_number_was_obtained() -> None:
 def test_the_nested_selection_figures_are_on_the_results_page() -> None:
     nested = json.loads((SUMMARY.parent / "real_ped1_nested.json").read_text())
     page = (REPO / "results.md").read_text()
-    for key in ("nested_A0_model_only", "nested_A", "nested_B"):
+    for key in ("nested_A0_model_only", "nested_A", "nested_B", "nested_C_model_only_smoothing"):
         cell = f"{nested[key]['micro']:.3f} / {nested[key]['macro']:.3f}"
         assert cell in page, f"results.md does not show {key} = {cell}: re-run benchmarks/real_ped1_nested.py"
+    every = nested["outer_mean_every_candidate"]
+    for c in ("mean+zp99", "mean+zp99 s17"):
+        assert f"{every[f'flow-next: {c}']['micro']:.3f} / {every[f'flow-next: {c}']['macro']:.3f}" in page, c
 
 
 def test_the_protocol_benchmark_figures_are_on_the_results_page() -> None:
