@@ -65,6 +65,14 @@ class PixelROC:
     auc: float
     eer: float
 
+    @property
+    def eer_threshold(self) -> float:
+        """The per-pixel threshold of the curve's point nearest the EER (FPR closest to 1 - TPR).
+
+        Introduced in notebook 05.
+        """
+        return float(self.thresholds[int(np.argmin(np.abs(self.fpr - (1 - self.tpr))))])
+
 
 def _pooled(labels: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     y = np.asarray(labels).astype(bool).ravel()
@@ -250,6 +258,26 @@ def ucsd_detected(error_map: np.ndarray, mask: np.ndarray, threshold: float, cov
     if not m.any():
         raise CompanionError("the mask has no anomalous pixel: the 40% criterion applies to abnormal frames only")
     return bool((np.asarray(error_map)[m] >= threshold).mean() >= coverage)
+
+
+@dataclass(frozen=True)
+class PixelCheck:
+    """One abnormal frame at one per-pixel threshold: the share of its mask's pixels flagged
+    (``in_mask``), whether that detects it by the UCSD criterion (``detected``), and how many
+    pixels outside the mask are flagged (``outside``)."""
+
+    in_mask: float
+    detected: bool
+    outside: int
+
+
+def pixel_check(error_map: np.ndarray, mask: np.ndarray, threshold: float, coverage: float = UCSD_COVERAGE) -> PixelCheck:
+    """Where one abnormal frame's flagged pixels fall, at ``threshold``: inside its mask (and is that
+    enough for :func:`ucsd_detected`?) or outside it. Introduced in notebook 05.
+    """
+    m = np.asarray(mask).astype(bool)
+    flagged = np.asarray(error_map) >= threshold
+    return PixelCheck(float(flagged[m].mean()), ucsd_detected(error_map, m, threshold, coverage), int(flagged[~m].sum()))
 
 
 def pixel_roc(error_maps: np.ndarray, masks: np.ndarray, coverage: float = UCSD_COVERAGE) -> PixelROC:

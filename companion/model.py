@@ -18,10 +18,10 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
 from torch import Tensor, nn
@@ -29,7 +29,16 @@ from torch import Tensor, nn
 from companion.convlstm import ConvLSTM
 from companion.errors import ConfigMismatchError, without_removed
 
-__all__ = ["ModelConfig", "CONFIGS", "build_model", "count_parameters", "resolve_config", "SpatioTemporalAutoencoder"]
+__all__ = [
+    "ModelConfig",
+    "CONFIGS",
+    "LayerShape",
+    "build_model",
+    "count_parameters",
+    "layer_shapes",
+    "resolve_config",
+    "SpatioTemporalAutoencoder",
+]
 
 ACTIVATIONS = ("relu", "tanh", "none")
 #: What the model is trained to output at step k of a window: "reconstruct" frame k (the
@@ -434,3 +443,44 @@ def build_model(config: str | ModelConfig, recurrent: bool | None = None) -> Spa
 def count_parameters(model: nn.Module, trainable_only: bool = True) -> int:
     """Number of (trainable) parameters of a model. Introduced in notebook 04."""
     return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
+
+
+class LayerShape(NamedTuple):
+    """One row of :func:`layer_shapes`: a part's ``name`` (its place in the model), its ``kind`` (class
+    name), the ``shape`` of its output and its trainable ``parameters`` (None for input and output)."""
+
+    name: str
+    kind: str
+    shape: tuple[int, ...]
+    parameters: int | None
+
+
+def layer_shapes(model: SpatioTemporalAutoencoder, x: Tensor) -> list[LayerShape]:
+    """What flows between the parts of the autoencoder for the batch ``x`` (B, T, C, H, W).
+
+    Forward hooks record the output of every convolution of the encoder and the decoder (time
+    folded into the batch: ``B*T`` first) and of the bottleneck (5D again), in the order they run;
+    the first row is the input, the last the output (after the sigmoid). Runs without gradients
+    and removes its hooks. Introduced in notebook 04.
+    """
+    rows = [LayerShape("input", "", tuple(x.shape), None)]
+
+    def hook(name: str) -> Callable[[nn.Module, tuple, Any], None]:
+        def record(module: nn.Module, inputs: tuple, output: Any) -> None:
+            out = output[0] if isinstance(output, tuple) else output
+            rows.append(LayerShape(name, type(module).__name__, tuple(out.shape), count_parameters(module)))
+
+        return record
+
+    convolutions = (nn.Conv2d, nn.ConvTranspose2d)
+    parts = [(f"encoder.{i}", m) for i, m in enumerate(model.encoder) if isinstance(m, convolutions)]
+    parts += [("bottleneck", model.bottleneck)]
+    parts += [(f"decoder.{i}", m) for i, m in enumerate(model.decoder) if isinstance(m, convolutions)]
+    handles = [m.register_forward_hook(hook(name)) for name, m in parts]
+    try:
+        with torch.no_grad():
+            y = model(x)
+    finally:
+        for h in handles:
+            h.remove()
+    return [*rows, LayerShape("output", "sigmoid", tuple(y.shape), None)]

@@ -7,13 +7,16 @@ Introduced in notebook 01.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from companion.metrics import concat, frame_auc, roc
+from companion.events import surrounding_median
+from companion.metrics import PixelROC, concat, frame_auc, roc
 
 FIGSIZE = (6.4, 3.2)
 SQUARE = (4.2, 4.0)
@@ -64,6 +67,76 @@ def frame_strip(
     if suptitle:
         fig.suptitle(suptitle)
     return fig
+
+
+def reconstruction_grid(
+    windows: Sequence[tuple[str, np.ndarray, np.ndarray]],
+    column_titles: Sequence[Sequence[str]],
+    error_max: float | None = None,
+) -> Figure:
+    """Windows and what a model made of them, frame by frame, one column per frame.
+
+    ``windows`` holds ``(name, inputs, outputs)`` with inputs and outputs ``(T, H, W)`` in [0, 1];
+    ``column_titles`` one title per frame of each window. Each window gets a row of inputs and a
+    row of outputs (grey, 0 to 1) and, given ``error_max``, a row of squared errors on the colour
+    scale 0 to ``error_max`` (inferno). Rows are labelled "input", "output", "error", the first
+    after the window's name when it has one. Introduced in notebook 04.
+    """
+    n_t = len(column_titles[0])
+    kinds = ["input", "output"] + (["error"] if error_max is not None else [])
+    n_rows = len(kinds) * len(windows)
+    fig, axes = plt.subplots(n_rows, n_t, figsize=(1.25 * n_t, 0.65 + 0.825 * n_rows), squeeze=False)
+    for block, ((name, inputs, outputs), titles) in enumerate(zip(windows, column_titles)):
+        x, y = np.asarray(inputs), np.asarray(outputs)
+        images = [(x, 1, "gray"), (y, 1, "gray")] + ([((y - x) ** 2, error_max, "inferno")] if error_max is not None else [])
+        for r, (img, vmax, cmap) in enumerate(images):
+            row = axes[len(kinds) * block + r]
+            for t, ax in enumerate(row):
+                ax.imshow(img[t], vmin=0, vmax=vmax, cmap=cmap)
+                ax.set_xticks([])
+                ax.set_yticks([])
+                ax.grid(False)
+            row[0].set_ylabel(f"{name}\n{kinds[r]}" if name and r == 0 else kinds[r], fontsize=7)
+        for ax, title in zip(axes[len(kinds) * block], titles):
+            ax.set_title(title, fontsize=7)
+    return fig
+
+
+def learning_curves(
+    history: Mapping[str, Sequence[float]],
+    val_clips: Sequence[str] = (),
+    title: str = "Learning curves",
+    loss_label: str = "reconstruction loss (MSE per pixel)",
+    ax: Axes | None = None,
+) -> Axes:
+    """Training and validation loss per epoch (a run's ``history``), log scale.
+
+    The training loss is averaged during each epoch, while the weights change; the validation
+    loss after it (the legend says so, and names ``val_clips``). Introduced in notebook 04.
+    """
+    ax = _axes(ax, (6.4, 3.0))
+    ax.plot(history["epoch"], history["train_loss"], "o-", label="training windows (during the epoch)")
+    held_out = f" ({', '.join(val_clips)})" if val_clips else ""
+    ax.plot(history["epoch"], history["val_loss"], "s-", label=f"validation windows{held_out}")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(loss_label)
+    ax.set_yscale("log")
+    ax.set_title(title)
+    ax.legend()
+    return ax
+
+
+def speed_boxplot(by_speed: Mapping[int, np.ndarray], clip: str, about: str = "the clip", ax: Axes | None = None) -> Axes:
+    """Box plots of the window errors of the clip named ``clip`` played at several speeds
+    (:func:`companion.events.speed_errors`), one box per speed; ``about`` says which clip it is on
+    the speed axis. Introduced in notebook 04.
+    """
+    ax = _axes(ax, (5.6, 3.0))
+    ax.boxplot([by_speed[s] for s in by_speed], tick_labels=[f"{s}x" for s in by_speed])
+    ax.set_xlabel(f"playback speed of {about} (0x: one frame repeated)")
+    ax.set_ylabel("window reconstruction error (MSE)")
+    ax.set_title(f"Same frames, different speeds: {clip}")
+    return ax
 
 
 def _spans(labels: np.ndarray) -> list[tuple[int, int]]:
@@ -138,6 +211,22 @@ def score_timeline(
     return ax
 
 
+def score_timelines(
+    scores: Mapping[str, np.ndarray],
+    labels: Mapping[str, np.ndarray | None],
+    threshold: float | None = None,
+    score_label: str = "anomaly score",
+) -> Figure:
+    """:func:`score_timeline` of every clip, one panel each (titled with the clip's name), stacked
+    on a shared frame axis; the legend on the first panel only. Introduced in notebook 05.
+    """
+    fig, axes = plt.subplots(len(scores), 1, figsize=(7.5, 1.7 * len(scores)), sharex=True, squeeze=False)
+    for i, (ax, name) in enumerate(zip(axes[:, 0], scores)):
+        score_timeline(scores[name], labels.get(name), threshold, ax=ax, title=name, score_label=score_label)
+        ax.get_legend().set_visible(i == 0)
+    return fig
+
+
 def score_histograms(
     scores: np.ndarray,
     labels: np.ndarray,
@@ -203,6 +292,53 @@ def error_heatmaps(
     fig.colorbar(image, ax=axes[rows - 1, :].tolist(), label=error_label, shrink=0.9)
     fig.suptitle("Per-pixel reconstruction error" + (" (green: ground-truth anomaly mask)" if masks is not None else ""))
     return fig
+
+
+def pixel_roc_curves(rocs: Mapping[str, PixelROC], ax: Axes | None = None) -> Axes:
+    """Pixel-level ROC curves (:func:`companion.metrics.pixel_roc`, the UCSD 40% criterion) of
+    several methods on one axis; the legend gives each one's AUC and EER. Introduced in notebook 05.
+    """
+    ax = _axes(ax, (4.6, 4.2))
+    for name, p in rocs.items():
+        ax.plot(p.fpr, p.tpr, label=f"{name}: AUC {p.auc:.3f}, EER {p.eer:.2f}")
+    ax.plot([0, 1], [0, 1], ls="--", color="grey", lw=0.8)
+    ax.set_xlabel("false-positive rate (normal frames with any pixel flagged)")
+    ax.set_ylabel("true-positive rate (abnormal frames, >= 40% of mask flagged)")
+    ax.set_title("Pixel-level ROC (UCSD criterion)")
+    ax.set_aspect("equal")
+    ax.legend(loc="lower right", fontsize=7)
+    return ax
+
+
+def scores_around(
+    scores: Mapping[str, np.ndarray],
+    frame: int,
+    clip: str,
+    event: str = "event",
+    title: str = "Scores around a one-frame event",
+    before: int = 10,
+    after: int = 11,
+    ax: Axes | None = None,
+) -> Axes:
+    """Each method's scores on the frames around ``frame`` (0-based), relative to the median of the
+    surrounding frames (:func:`companion.events.surrounding_median`), on a log scale.
+
+    ``scores`` maps a method to its scores of the clip named ``clip``; the frames from ``before``
+    frames before ``frame`` to ``after`` after it are drawn (1-based on the axis), and ``frame``
+    is marked with the label ``event``. Introduced in notebook 05.
+    """
+    ax = _axes(ax, (6.4, 3.0))
+    n = min(len(s) for s in scores.values())
+    shown = np.arange(max(frame - before, 0), min(frame + after + 1, n))
+    for name, s in scores.items():
+        ax.plot(shown + 1, np.asarray(s)[shown] / surrounding_median(s, frame), "o-", ms=3, label=name)
+    ax.axvline(frame + 1, color="grey", ls=":", lw=1, label=event)
+    ax.set_yscale("log")
+    ax.set_xlabel(f"frame of {clip}")
+    ax.set_ylabel("score / median of the surrounding frames")
+    ax.set_title(title)
+    ax.legend(fontsize=7)
+    return ax
 
 
 KIND_COLORS = {"baseline": "tab:gray", "model": "tab:blue", "combination": "tab:purple"}

@@ -14,6 +14,8 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -141,14 +143,9 @@ def course_run(
         if same:
             return run
     print(f"training {name!r} ({recipe.about}), {epochs} epochs, on this data into {run}")
-    runs.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{run.name}-", dir=runs))
-    try:
-        train_recipe(name, root, staging / "run", dataset=dataset, train_on=train_on, epochs=epochs, device=device,
+    with staged_run(run) as staging:
+        train_recipe(name, root, staging, dataset=dataset, train_on=train_on, epochs=epochs, device=device,
                      progress=progress, verbose=False)
-        replace_run(staging / "run", run)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     return run
 
 
@@ -164,6 +161,23 @@ def course_model(
     where = f"reference run companion/reference/{name}" if run.parent == REFERENCE_DIR else f"your run {run}"
     model, ckpt = load_model(run, device=device)
     return model, ckpt, run, where
+
+
+@contextmanager
+def staged_run(run: str | Path) -> Iterator[Path]:
+    """A fresh folder to train into, beside ``run``; when the block ends without an error, it takes
+    the place of ``run`` (:func:`replace_run`). An error leaves ``run`` as it was and the fresh
+    folder is removed: a half-finished run never takes the place of a complete one.
+    Introduced in notebook 04.
+    """
+    run = Path(run)
+    run.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{run.name}-", dir=run.parent))
+    try:
+        yield staging / "run"
+        replace_run(staging / "run", run)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def replace_run(new: Path, run: Path) -> None:

@@ -20,7 +20,7 @@ from tqdm.auto import tqdm
 
 from companion.errors import CompanionError
 from companion.task import compared, config_of, model_input, model_view
-from companion.tensors import sliding_windows
+from companion.tensors import sliding_windows, to_model_input
 
 ScoreKind = Literal["mse", "regularity"]
 Normalization = Literal["train", "video", "none"]
@@ -130,6 +130,26 @@ def reconstruction_errors(
         err_sum[0], rec_sum[0], cover[0] = err_sum[1], rec_sum[1], cover[1]
     maps = err_sum / cover[:, None, None]
     return ClipErrors(errors=maps.mean(axis=(1, 2), dtype=np.float64), maps=maps, reconstruction=rec_sum / cover[:, None, None])
+
+
+def position_errors(model: torch.nn.Module, frames: np.ndarray, seq_len: int) -> np.ndarray:
+    """The error at each position of every stride-1 window of one clip: ``(windows, steps)``.
+
+    Row ``s`` holds, for the window starting at frame ``s``, the mean squared error of each output
+    step against the frame it stands for (:func:`companion.task.compared`: ``seq_len`` steps for an
+    autoencoder, ``seq_len - 1`` for a next-frame model). All windows of the clip go through the
+    model in one batch, in the mode it is in, on its device, without gradients. What
+    :func:`reconstruction_errors` averages away: a frame's error at each place in the window.
+    Introduced in notebook 05.
+    """
+    config = config_of(model)
+    frames = model_view(np.asarray(frames), config)
+    _check_length(len(frames), seq_len, "clip")
+    params = list(model.parameters())
+    x = to_model_input(np.array(sliding_windows(frames, seq_len)), params[0].device if params else "cpu")
+    with torch.no_grad():
+        pred, target, _ = compared(model(x), x, config)
+        return ((pred - target) ** 2).mean(dim=(2, 3, 4)).cpu().numpy()
 
 
 def regularity(errors: np.ndarray) -> np.ndarray:

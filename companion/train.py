@@ -52,11 +52,13 @@ __all__ = [
     "NOT_PAPER_PROTOCOL",
     "TRAIN_ON",
     "RunExistsError",
+    "StepCost",
     "TrainResult",
     "TrainingDivergedError",
     "batch_loss",
     "fit",
     "split_validation",
+    "time_training_step",
     "train",
     "train_epoch",
     "validation_loss",
@@ -171,6 +173,49 @@ def validation_loss(
             n += len(xb)
     model.train()
     return total / n if n else None
+
+
+@dataclass(frozen=True)
+class StepCost:
+    """What :func:`time_training_step` measured: the ``seconds`` of one step and, on CUDA, the
+    ``peak_bytes`` of GPU memory allocated (None on other devices)."""
+
+    seconds: float
+    peak_bytes: int | None
+
+
+def time_training_step(
+    config: str | ModelConfig, batch_size: int = 8, device: str | torch.device = "cuda", repeats: int = 4, seed: int = 0
+) -> StepCost:
+    """Time one training step of a fresh model of ``config`` on a batch of random windows.
+
+    A step is forward, MSE against the input, backward and an Adam step (learning rate 1e-4).
+    The first steps pay for kernel selection, so ``repeats`` steps run and the last one is timed
+    (the device synchronised around it). The peak memory counts from before the first step.
+    Introduced in notebook 04.
+    """
+    if repeats < 1:
+        raise ValueError(f"repeats must be at least 1, got {repeats}")
+    device = torch.device(device)
+    cuda = device.type == "cuda"
+    torch.manual_seed(seed)
+    model = build_model(config).to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
+    xb = torch.rand(batch_size, *model.config.input_shape, device=device)
+    if cuda:
+        torch.cuda.reset_peak_memory_stats(device)
+    for _ in range(repeats):
+        if cuda:
+            torch.cuda.synchronize(device)
+        t0 = time.perf_counter()
+        loss = F.mse_loss(model(xb), xb)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        if cuda:
+            torch.cuda.synchronize(device)
+        seconds = time.perf_counter() - t0
+    return StepCost(seconds, torch.cuda.max_memory_allocated(device) if cuda else None)
 
 
 def fit(

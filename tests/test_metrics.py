@@ -6,12 +6,14 @@ import numpy as np
 import pytest
 
 from companion.metrics import (
+    PixelCheck,
     SingleClassError,
     at_threshold,
     average_precision,
     equal_error_rate,
     frame_auc,
     frame_report,
+    pixel_check,
     pixel_roc,
     threshold_best_f1,
     threshold_mean_std,
@@ -131,3 +133,24 @@ def test_pixel_roc_by_the_ucsd_criterion() -> None:
         detected = [ucsd_detected(maps[f], masks[f], t) for f in (0, 1)]
         assert roc.tpr[i] == pytest.approx(np.mean(detected))
         assert roc.fpr[i] == pytest.approx(np.mean(maps[2:].reshape(2, -1).max(axis=1) >= t))
+
+
+def test_pixel_eer_threshold_is_where_false_alarms_and_misses_balance() -> None:
+    masks = np.concatenate([_square_mask(3), np.zeros((3, 10, 10), bool)])
+    maps = np.zeros((6, 10, 10))
+    maps[0][masks[0]], maps[1][masks[1]] = 0.9, 0.6  # two abnormal frames, well localised
+    maps[2, 0, 0] = 5.0  # one abnormal frame with its error outside the mask: never detected
+    maps[3, 9, 9], maps[4, 9, 9], maps[5, 9, 9] = 0.7, 0.3, 0.1  # three normal frames
+    roc = pixel_roc(maps, masks)
+    # at 0.6: normal frame 3 flagged (FPR 1/3), abnormal frame 2 missed (miss rate 1/3)
+    assert roc.eer_threshold == 0.6
+    assert [ucsd_detected(maps[f], masks[f], 0.6) for f in (0, 1, 2)] == [True, True, False]
+
+
+def test_pixel_check_counts_flags_inside_and_outside_the_mask() -> None:
+    mask = _square_mask()[0]  # 25 anomalous pixels
+    err = np.zeros((10, 10))
+    err[2:4, 2:7] = 1.0  # 10 of them flagged: 40%
+    err[0, 0] = err[9, 9] = 1.0  # and two pixels outside
+    assert pixel_check(err, mask, 0.5) == PixelCheck(in_mask=0.4, detected=True, outside=2)
+    assert pixel_check(err, mask, 2.0) == PixelCheck(in_mask=0.0, detected=False, outside=0)

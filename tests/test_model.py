@@ -10,7 +10,7 @@ import torch
 
 from companion.convlstm import ConvLSTM
 from companion.errors import CompanionError, ConfigMismatchError
-from companion.model import CONFIGS, ModelConfig, build_model, count_parameters
+from companion.model import CONFIGS, ModelConfig, build_model, count_parameters, layer_shapes
 
 
 def _small(name: str, **kw) -> ModelConfig:
@@ -191,3 +191,24 @@ def test_count_parameters():
     assert n == sum(p.numel() for p in model.parameters())
     model.encoder.requires_grad_(False)
     assert count_parameters(model) < n == count_parameters(model, trainable_only=False)
+
+
+def test_layer_shapes_follow_the_strides_and_count_every_parameter():
+    """Shapes and parameter counts worked out by hand for a two-stage model on 16x24 frames."""
+    cfg = dataclasses.replace(CONFIGS["cpu"], seq_len=3, height=16, width=24,
+                              encoder_stages=((4, 3, 2), (8, 3, 2)), convlstm_hidden=(8,))
+    torch.manual_seed(0)
+    model = build_model(cfg)
+    rows = layer_shapes(model, torch.rand(2, 3, 1, 16, 24))
+    # B*T = 6 frames through the 2D layers; a 3x3 convolution from a to b channels has 9ab + b parameters.
+    assert rows == [
+        ("input", "", (2, 3, 1, 16, 24), None),
+        ("encoder.0", "Conv2d", (6, 4, 8, 12), 9 * 1 * 4 + 4),
+        ("encoder.3", "Conv2d", (6, 8, 4, 6), 9 * 4 * 8 + 8),
+        ("bottleneck", "Bottleneck", (2, 3, 8, 4, 6), 9 * (8 + 8) * (4 * 8) + 4 * 8),  # four gates from [x, h]
+        ("decoder.0", "ConvTranspose2d", (6, 4, 8, 12), 9 * 8 * 4 + 4),
+        ("decoder.3", "ConvTranspose2d", (6, 1, 16, 24), 9 * 4 * 1 + 1),
+        ("output", "sigmoid", (2, 3, 1, 16, 24), None),
+    ]
+    assert sum(r.parameters for r in rows if r.parameters) == count_parameters(model)  # no part left out
+    assert all(not m._forward_hooks for m in model.modules())  # the hooks are gone

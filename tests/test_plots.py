@@ -10,14 +10,21 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
+from companion.metrics import pixel_roc  # noqa: E402
 from companion.plots import (  # noqa: E402
     COURSE_STYLE,
     error_heatmaps,
     frame_strip,
     journey_chart,
+    learning_curves,
+    pixel_roc_curves,
+    reconstruction_grid,
     roc_curves,
     score_histograms,
     score_timeline,
+    score_timelines,
+    scores_around,
+    speed_boxplot,
     use_course_style,
 )
 
@@ -96,3 +103,62 @@ def test_journey_chart_draws_every_method_the_goal_and_the_bar_to_beat() -> None
     assert "goal: micro AUC 0.85" in legend and "motion energy: 0.810" in legend and "baseline" in legend
     with pytest.raises(ValueError, match="reference"):
         journey_chart(rows, reference="nope")
+
+
+def test_reconstruction_grid_shows_inputs_outputs_and_squared_errors() -> None:
+    x, y = np.full((3, 4, 5), 0.5), np.full((3, 4, 5), 0.25)
+    fig = reconstruction_grid([("Train004", x, y), ("Test001", y, y)], [["a", "b", "c"], ["d", "e", "f"]], error_max=0.1)
+    assert len(fig.axes) == 6 * 3  # two windows of three rows, three frames each
+    rows = np.array(fig.axes).reshape(6, 3)
+    assert [ax.get_ylabel() for ax in rows[:, 0]] == ["Train004\ninput", "output", "error", "Test001\ninput", "output", "error"]
+    assert [ax.get_title() for ax in rows[0]] == ["a", "b", "c"] and [ax.get_title() for ax in rows[3]] == ["d", "e", "f"]
+    error = rows[2, 0].get_images()[0]
+    assert np.asarray(error.get_array()) == pytest.approx(np.full((4, 5), 0.0625))  # (0.25 - 0.5)^2
+    assert error.get_clim() == (0, 0.1) and np.asarray(rows[5, 0].get_images()[0].get_array()).max() == 0
+    pair = reconstruction_grid([("", x, y)], [["t = 0", "t = 1", "t = 2"]])
+    assert len(pair.axes) == 2 * 3 and [pair.axes[0].get_ylabel(), pair.axes[3].get_ylabel()] == ["input", "output"]
+
+
+def test_learning_curves_draw_both_losses_per_epoch() -> None:
+    history = {"epoch": [1, 2, 3], "train_loss": [0.02, 0.01, 0.005], "val_loss": [0.015, 0.008, 0.004]}
+    ax = learning_curves(history, ["Train004"], title="run")
+    (train_line, val_line) = ax.get_lines()
+    assert list(train_line.get_ydata()) == history["train_loss"] and list(val_line.get_ydata()) == history["val_loss"]
+    assert ax.get_xlabel() == "epoch" and "MSE" in ax.get_ylabel() and ax.get_yscale() == "log"
+    assert [t.get_text() for t in ax.get_legend().get_texts()][1] == "validation windows (Train004)"
+
+
+def test_score_timelines_one_panel_per_clip_one_legend() -> None:
+    labels, scores = _example()
+    fig = score_timelines(scores, labels, threshold=0.5, score_label="z-score")
+    assert [ax.get_title() for ax in fig.axes] == ["Test001", "Test002"]
+    assert [ax.get_legend().get_visible() for ax in fig.axes] == [True, False]
+    assert all(ax.get_ylabel() == "z-score" for ax in fig.axes)
+
+
+def test_pixel_roc_curves_label_each_method() -> None:
+    masks = np.zeros((4, 6, 6), bool)
+    masks[:2, 1:4, 1:4] = True
+    maps = np.random.default_rng(0).random((4, 6, 6))
+    ax = pixel_roc_curves({"model": pixel_roc(maps, masks)})
+    p = pixel_roc(maps, masks)
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [f"model: AUC {p.auc:.3f}, EER {p.eer:.2f}"]
+    assert "false-positive rate" in ax.get_xlabel() and "40%" in ax.get_ylabel() and ax.get_title()
+
+
+def test_scores_around_divides_by_the_surrounding_median() -> None:
+    flat = np.full(40, 2.0)
+    flat[20] = 20.0  # ten times its surroundings
+    ax = scores_around({"model": flat}, 20, "Test001", event="glitch")
+    (line,) = ax.get_lines()[:1]
+    assert list(line.get_xdata()) == list(range(11, 33))  # frames 11-32 (1-based) around frame 21
+    assert line.get_ydata()[10] == 10.0 and set(np.delete(line.get_ydata(), 10)) == {1.0}
+    assert ax.get_xlabel() == "frame of Test001" and "median" in ax.get_ylabel() and ax.get_yscale() == "log"
+    assert "glitch" in [t.get_text() for t in ax.get_legend().get_texts()]
+
+
+def test_speed_boxplot_one_box_per_speed() -> None:
+    ax = speed_boxplot({0: np.array([1.0, 2.0]), 1: np.array([1.0, 3.0]), 2: np.array([2.0, 2.5])}, "Train004", "the validation clip")
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["0x", "1x", "2x"]
+    assert "speed of the validation clip" in ax.get_xlabel() and "MSE" in ax.get_ylabel() and "Train004" in ax.get_title()
+    assert [line.get_ydata()[0] for line in ax.get_lines()[5::7]] == [1.5, 2.0, 2.25]  # the medians

@@ -21,6 +21,7 @@ from companion.reference import (
     course_run,
     reference_run,
     replace_run,
+    staged_run,
 )
 from companion.settings import TRAIN_DEFAULTS
 
@@ -78,6 +79,22 @@ def test_replace_run_keeps_the_old_run_until_the_new_one_is_in_place(tmp_path: P
     replace_run(new, old)
     assert (old / "checkpoint.pt").read_text() == "new" and not new.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+
+
+def test_staged_run_replaces_the_run_only_when_the_block_completes(tmp_path: Path) -> None:
+    run = tmp_path / "runs" / "course-cpu"
+    with staged_run(run) as staging:
+        assert staging.parent.parent == run.parent and not staging.exists()  # a fresh folder beside the run
+        staging.mkdir()
+        (staging / "checkpoint.pt").write_text("first")
+    assert (run / "checkpoint.pt").read_text() == "first"
+    with pytest.raises(KeyboardInterrupt):
+        with staged_run(run) as staging:
+            staging.mkdir()
+            (staging / "checkpoint.pt").write_text("half")
+            raise KeyboardInterrupt  # training interrupted
+    assert (run / "checkpoint.pt").read_text() == "first"  # the complete run stays
+    assert [p.name for p in run.parent.iterdir()] == ["course-cpu"]  # nothing left behind
 
 
 @pytest.mark.parametrize("profile", sorted(PROFILES))

@@ -11,6 +11,7 @@ from companion.scoring import (
     TrainStats,
     frame_scores,
     normalize_scores,
+    position_errors,
     reconstruction_errors,
     regularity,
     smooth,
@@ -35,6 +36,19 @@ class Zeros(torch.nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x * self.w
+
+
+def test_position_errors_keep_each_window_position_apart() -> None:
+    frames = np.random.default_rng(0).integers(0, 256, (7, 4, 6), dtype=np.uint8)
+    errors = position_errors(OffsetByPosition(), frames, 3)
+    assert errors.shape == (7 - 3 + 1, 3)  # five windows of three steps
+    assert errors == pytest.approx(np.tile([0.0, 0.01, 0.04], (5, 1)), abs=1e-6)  # (0.1 k)^2 at position k
+    # a black output: window s at position k misses the whole of frame s + k
+    blank = position_errors(Zeros(), frames, 3)
+    expected = [[np.mean((frames[s + k] / 255.0) ** 2) for k in range(3)] for s in range(5)]
+    assert blank == pytest.approx(np.array(expected), rel=1e-5)
+    with pytest.raises(ClipTooShortError):
+        position_errors(Zeros(), frames[:2], 3)
 
 
 def test_coverage_counts_every_frame() -> None:

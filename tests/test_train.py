@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -17,10 +18,18 @@ import torch
 from companion.checkpoints import load_checkpoint, load_model, save_checkpoint
 from companion.cli import main
 from companion.errors import CompanionError, ConfigMismatchError
-from companion.model import ModelConfig, build_model
+from companion.model import ModelConfig, build_model, count_parameters
 from companion.settings import TrainSettings, default_settings
 from companion.tensors import WindowDataset
-from companion.train import NOT_PAPER_PROTOCOL, RunExistsError, TrainingDivergedError, fit, split_validation, train
+from companion.train import (
+    NOT_PAPER_PROTOCOL,
+    RunExistsError,
+    TrainingDivergedError,
+    fit,
+    split_validation,
+    time_training_step,
+    train,
+)
 
 @pytest.fixture(scope="module")
 def tiny() -> ModelConfig:
@@ -242,3 +251,21 @@ def test_real_sample_trains_on_normal_test_frames(ped1_sample: Path, tiny: Model
     assert data["protocol"] == NOT_PAPER_PROTOCOL
     with pytest.raises(CompanionError, match="normal-test-frames"):
         train(ped1_sample, tmp_path / "other", config=tiny, epochs=1, **QUICK)  # the sample has no Train/
+
+
+def test_time_training_step_times_one_step_of_several(tiny: ModelConfig) -> None:
+    t0 = time.perf_counter()
+    cost = time_training_step(tiny, batch_size=2, device="cpu", repeats=3)
+    elapsed = time.perf_counter() - t0
+    assert 0 < cost.seconds < elapsed  # one of the three steps, not all of them
+    assert cost.peak_bytes is None  # GPU memory is measured on CUDA only
+    with pytest.raises(ValueError, match="repeats"):
+        time_training_step(tiny, device="cpu", repeats=0)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_time_training_step_on_cuda_counts_at_least_the_weights_and_adam_state(tiny: ModelConfig) -> None:
+    cost = time_training_step(tiny, batch_size=8, device="cuda")
+    # weights, their gradients and Adam's two moments: 16 bytes per parameter; the batch: 4 bytes a value
+    floor = 16 * count_parameters(build_model(tiny)) + 4 * 8 * int(np.prod(tiny.input_shape))
+    assert cost.peak_bytes >= floor and cost.seconds > 0
