@@ -11,10 +11,10 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, get_args
 
 from companion.errors import CompanionError, OutputPathError
-from companion.settings import RECOMMENDED_CONFIG
+from companion.settings import RECOMMENDED_CONFIG, TRAIN_ON
 
 if TYPE_CHECKING:
     from companion.scoring import ScoredClips
@@ -182,7 +182,7 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--device", default="auto", help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N or mps")
     p.add_argument("--dataset", default=None, help="ped1, ped2 or synth, when several are present (default: the only one, else ped1)")
     p.add_argument(
-        "--train-on", default=None, choices=["train", "normal-test-frames"],
+        "--train-on", default=None, choices=TRAIN_ON,
         help="train: the Train clips (paper protocol, default); normal-test-frames: the ground-truth-normal "
         "frames of Test clips (NOT the paper protocol; for data without Train/, like the real sample)",
     )  # fmt: skip
@@ -251,7 +251,8 @@ def _report_scores(scored: ScoredClips, args: argparse.Namespace, extra: dict, s
 
 
 def _add_evaluate(sub: argparse._SubParsersAction) -> None:
-    from companion.scorings import SCORINGS
+    from companion.regions import PixelNorm
+    from companion.scorings import SCORINGS, Normalization, ScoreKind
 
     p = sub.add_parser(
         "evaluate",
@@ -272,11 +273,11 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
         + "; ".join(f"{name}: {s.about}" for name, s in SCORINGS.items()),
     )  # fmt: skip
     p.add_argument(
-        "--normalize", default="train", choices=["train", "video", "none"],
+        "--normalize", default="train", choices=get_args(Normalization),
         help="train: z-scores with the training frames' statistics (default, no test information); "
         "video: per-video min-max (most papers; USES TEST-SET INFORMATION); none: raw errors",
     )  # fmt: skip
-    p.add_argument("--score", default=None, choices=["mse", "regularity"], help="a single score of this kind instead of the run's scoring")
+    p.add_argument("--score", default=None, choices=get_args(ScoreKind), help="a single score of this kind instead of the run's scoring")
     p.add_argument("--smooth", type=int, default=0, metavar="N", help="centred moving average over N frames (default: none)")
     p.add_argument("--batch-size", type=int, default=8)
     p.add_argument(
@@ -286,7 +287,7 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
         "(see --pixel-norm)",
     )  # fmt: skip
     p.add_argument(
-        "--pixel-norm", default=None, choices=["ratio", "z", "none"],
+        "--pixel-norm", default=None, choices=get_args(PixelNorm),
         help="with --region: ratio (default) divides each pixel's error by its mean on the normal training frames; "
         "z: one-sided z-score against their per-pixel mean and std; none: raw",
     )  # fmt: skip
@@ -350,6 +351,9 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
 
 
 def _add_baseline(sub: argparse._SubParsersAction) -> None:
+    from companion.baselines import BASELINES
+    from companion.scorings import Normalization
+
     p = sub.add_parser(
         "baseline",
         help="score every frame of Test clips with a baseline (motion or flow energy, or a per-pixel Gaussian model)",
@@ -357,7 +361,7 @@ def _add_baseline(sub: argparse._SubParsersAction) -> None:
         "on the ground-truth-normal frames of --train-clips (NOT the paper protocol; said in the output).",
     )
     p.add_argument(
-        "method", choices=["motion", "motion-sq", "background", "flow", "flow-background"],
+        "method", choices=list(BASELINES),
         help="motion: mean |frame difference|; motion-sq: mean squared frame difference; background: per-pixel Gaussian of intensities; flow: mean optical-flow "
         "speed; flow-background: per-pixel Gaussian of optical-flow speed",
     )  # fmt: skip
@@ -367,7 +371,7 @@ def _add_baseline(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--dataset", default=None, help="ped1, ped2 or synth, when several are present (default: the only one, else ped1)")
     p.add_argument("--size", type=_size, default=None, help="resize frames to HxW, e.g. 128x128 (default: full size)")
     p.add_argument(
-        "--normalize", default="none", choices=["train", "video", "none"],
+        "--normalize", default="none", choices=get_args(Normalization),
         help="none (default), train (z-scores with the training frames' statistics) or video (per-video min-max: "
         "USES TEST-SET INFORMATION)",
     )  # fmt: skip

@@ -12,18 +12,16 @@ commands that score a run or a baseline end to end are in :mod:`companion.evalua
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 import torch
 from tqdm.auto import tqdm
 
 from companion.errors import CompanionError
+from companion.scorings import Normalization, ScoreKind
 from companion.task import compared, config_of, model_input, model_view
 from companion.tensors import sliding_windows, to_model_input
 
-ScoreKind = Literal["mse", "regularity"]
-Normalization = Literal["train", "video", "none"]
 SCORE_KINDS: tuple[str, ...] = ("mse", "regularity")
 NORMALIZATIONS: tuple[str, ...] = ("train", "video", "none")
 

@@ -10,18 +10,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Union
+from typing import Literal, Union
 
 from companion.regions import RegionSettings
 
-if TYPE_CHECKING:
-    from companion.scoring import ScoreKind
+__all__ = ["Normalization", "PIXEL_Z_P99", "SCORINGS", "ScoreKind", "ScorePart", "Scoring", "ScoringChoice"]
 
-__all__ = ["PIXEL_Z_P99", "SCORINGS", "ScorePart", "Scoring", "ScoringChoice"]
+#: A frame score of the per-frame mean squared error (``companion evaluate --score``).
+ScoreKind = Literal["mse", "regularity"]
+#: How frame scores are normalised (``--normalize``): the training frames' statistics, per-video
+#: min-max (uses test information), or none.
+Normalization = Literal["train", "video", "none"]
 
 
 #: A part of a scoring: a frame score kind (of the per-frame mean squared error), or region settings.
-ScorePart = Union["ScoreKind", RegionSettings]
+ScorePart = Union[ScoreKind, RegionSettings]
 
 
 @dataclass(frozen=True)

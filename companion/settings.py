@@ -19,10 +19,15 @@ __all__ = [
     "RECOMMENDED_SCORING",
     "REMOVED_SETTINGS",
     "TRAIN_DEFAULTS",
+    "TRAIN_ON",
     "TrainSettings",
     "default_settings",
     "recommended_scoring",
 ]
+
+#: Which frames train a model (``--train-on``): the Train clips (the paper protocol), or the
+#: ground-truth-normal frames of Test clips (data without a Train split, like the real sample).
+TRAIN_ON = ("train", "normal-test-frames")
 
 #: Options of earlier versions, with the value that trained as today (older checkpoints store it).
 REMOVED_SETTINGS: dict[str, Any] = {"noise_std": 0.0}
@@ -100,7 +105,7 @@ def default_settings(config_name: str | None = "cpu", **overrides: Any) -> Train
 
 
 #: The course's recommended detector for real footage: what ``companion train`` trains when no
-#: ``--config`` is given (notebook 05, "Beating the baselines"; the results page gives its figures).
+#: ``--config`` is given (notebook 06, "On real footage"; the results page gives its figures).
 RECOMMENDED_CONFIG = "flow-next"
 
 #: How a run of each configuration is scored unless told otherwise: a name of

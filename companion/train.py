@@ -43,7 +43,7 @@ from companion.device import pick_device
 from companion.errors import CompanionError, ConfigMismatchError, OutputPathError
 from companion.layout import DATASETS, open_dataset
 from companion.model import ModelConfig, build_model, resolve_config
-from companion.settings import TrainSettings, default_settings, recommended_scoring
+from companion.settings import TRAIN_ON, TrainSettings, default_settings, recommended_scoring
 from companion.task import compared, config_of, model_input, model_view
 from companion.tensors import ClipLike, ClipSlice, WindowDataset
 
@@ -64,7 +64,6 @@ __all__ = [
     "validation_loss",
 ]
 
-TRAIN_ON = ("train", "normal-test-frames")
 NOT_PAPER_PROTOCOL = (
     "NOT the paper protocol: trained on the ground-truth-normal frames of TEST clips (the paper trains on "
     "the Train clips only); scores on these same clips are optimistic and not comparable with published results"

@@ -6,6 +6,7 @@ is one epoch of a 16x16 model.
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 import os
@@ -13,14 +14,19 @@ import subprocess
 import sys
 from importlib.metadata import version
 from pathlib import Path
+from typing import get_args
 
 import numpy as np
 import pytest
 
-from companion.cli import main
+from companion.baselines import BASELINES
+from companion.cli import build_parser, main
 from companion.errors import DatasetNotFoundError, NotACheckpointError
 from companion.layout import open_dataset
-from companion.model import ModelConfig
+from companion.model import TARGETS, ModelConfig
+from companion.regions import PixelNorm
+from companion.scorings import SCORINGS, Normalization, ScoreKind
+from companion.settings import TRAIN_ON
 
 TINY = ModelConfig(name="tiny", seq_len=2, height=16, width=16, encoder_stages=((4, 3, 2), (8, 3, 2)), convlstm_hidden=(8,))
 
@@ -436,3 +442,22 @@ def test_evaluate_refuses_a_scoring_it_does_not_know(
     save_checkpoint(future, tmp_path / "future" / "checkpoint.pt")
     assert main(["evaluate", str(tmp_path / "future"), str(synth_root), "--no-progress"]) == 2
     assert "records the scoring 'mean+flow', which this version of companion does not know" in _error(capsys)
+
+
+def test_every_choice_list_of_the_cli_is_the_packages() -> None:
+    """The CLI offers exactly the package's vocabularies (it names them rather than copying them;
+    --target, whose constant lives in the torch-importing model module, is checked here)."""
+    subparsers = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    expected = {
+        ("train", "train_on"): TRAIN_ON, ("train", "target"): TARGETS, ("evaluate", "scoring"): tuple(SCORINGS),
+        ("evaluate", "normalize"): get_args(Normalization), ("evaluate", "score"): get_args(ScoreKind),
+        ("evaluate", "pixel_norm"): get_args(PixelNorm), ("baseline", "method"): tuple(BASELINES),
+        ("baseline", "normalize"): get_args(Normalization),
+    }  # fmt: skip
+    found = {
+        (command, action.dest): tuple(action.choices)
+        for command, parser in subparsers.choices.items()
+        for action in parser._actions
+        if action.choices is not None
+    }
+    assert found == {key: tuple(value) for key, value in expected.items()}
