@@ -11,12 +11,8 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import os
-import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
 
 import cv2
 import numpy as np
@@ -24,7 +20,7 @@ import numpy as np
 from companion.errors import CompanionError, CorruptDataError
 from companion.frames import FrameProblem, decode_clip, read_frame
 from companion.layout import MASK_NAME, Clip, file_number, numbered_files
-from companion.paths import cache_dir
+from companion.paths import cache_dir, write_atomic
 
 CACHE_VERSION = 1
 
@@ -57,18 +53,6 @@ def _entry(clip: Clip, size: tuple[int, int] | None) -> Path:
     return cache_dir() / "frames" / f"{clip.path.parent.parent.name}-{clip.name}-{tag}-{where}"
 
 
-def _write_atomic(path: Path, write: Callable[[IO[bytes]], None]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-
-
 def _store(entry: Path, key: str, loaded: LoadedClip) -> None:
     meta = {
         "key": key,
@@ -76,8 +60,8 @@ def _store(entry: Path, key: str, loaded: LoadedClip) -> None:
         "repaired": np.flatnonzero(loaded.repaired).tolist(),
         "problems": [dataclasses.asdict(p) for p in loaded.problems],
     }
-    _write_atomic(entry.with_suffix(".npy"), lambda f: np.save(f, loaded.frames, allow_pickle=False))
-    _write_atomic(entry.with_suffix(".json"), lambda f: f.write(json.dumps(meta).encode()))
+    write_atomic(entry.with_suffix(".npy"), lambda f: np.save(f, loaded.frames, allow_pickle=False))
+    write_atomic(entry.with_suffix(".json"), lambda f: f.write(json.dumps(meta).encode()))
 
 
 def _fetch(entry: Path, key: str, clip: Clip) -> LoadedClip | None:

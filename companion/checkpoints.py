@@ -15,7 +15,6 @@ uses by default; absent from checkpoints written before it was recorded), ``vers
 from __future__ import annotations
 
 import codecs
-import os
 import pickle
 import platform
 import warnings
@@ -31,6 +30,7 @@ import companion
 from companion.device import pick_device
 from companion.errors import CompanionError, ConfigMismatchError, NotACheckpointError
 from companion.model import REMOVED_FIELDS, ModelConfig, build_model
+from companion.paths import write_atomic
 
 __all__ = [
     "BEST_NAME",
@@ -52,30 +52,16 @@ CHECKPOINT_NAME, BEST_NAME, HISTORY_NAME = "checkpoint.pt", "best.pt", "history.
 
 
 def save_checkpoint(checkpoint: dict[str, Any], path: str | Path) -> Path:
-    """Write ``checkpoint`` with ``torch.save`` atomically: a temporary file, then ``os.replace``.
+    """Write ``checkpoint`` with ``torch.save`` atomically (:func:`companion.paths.write_atomic`).
 
     An interruption leaves either the old file or the new one, never half of one.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as f:
-            torch.save(checkpoint, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return path
+    return write_atomic(path, lambda f: torch.save(checkpoint, f))
 
 
 def write_text_atomic(text: str, path: Path) -> None:
-    """Write ``text`` to ``path`` through a temporary file and ``os.replace`` (never half a file)."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+    """Write ``text`` to ``path`` atomically (:func:`companion.paths.write_atomic`)."""
+    write_atomic(path, lambda f: f.write(text.encode()))
 
 
 def config_differences(expected: Mapping[str, Any], actual: Mapping[str, Any]) -> list[str]:

@@ -93,3 +93,11 @@ def frame_labels(ranges: Ranges, n_frames: int) -> np.ndarray:
             )
         labels[start - 1 : end] = True
     return labels
+
+
+def ranges_of(labels: np.ndarray) -> Ranges:
+    """The 1-based inclusive runs of True in ``labels``: the inverse of :func:`frame_labels`
+    (``[F, T, T, F, T]`` -> ``[(2, 3), (5, 5)]``)."""
+    padded = np.concatenate([[False], np.asarray(labels, dtype=bool), [False]]).astype(np.int8)
+    edges = np.flatnonzero(np.diff(padded))
+    return [(int(a) + 1, int(b)) for a, b in zip(edges[::2], edges[1::2])]

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from companion.errors import CompanionError, DatasetNotFoundError
-from companion.groundtruth import GroundTruthError, Ranges, frame_labels, parse_m
+from companion.groundtruth import GroundTruthError, Ranges, frame_labels, parse_m, ranges_of
 
 DATASETS = {"ped1": "UCSDped1", "ped2": "UCSDped2", "synth": "UCSDsynth"}
 ARCHIVE_DIR = "UCSD_Anomaly_Dataset.v1p2"
@@ -127,14 +127,10 @@ def parse_clip_spec(spec: str) -> list[int]:
 
 
 def number_runs(numbers: list[int]) -> list[tuple[int, int]]:
-    """Consecutive runs, first and last: ``[1, 2, 3, 17]`` -> ``[(1, 3), (17, 17)]``."""
-    runs: list[tuple[int, int]] = []
-    for n in sorted(set(numbers)):
-        if runs and n == runs[-1][1] + 1:
-            runs[-1] = (runs[-1][0], n)
-        else:
-            runs.append((n, n))
-    return runs
+    """Consecutive runs of non-negative numbers, first and last: ``[1, 2, 3, 17]`` -> ``[(1, 3), (17, 17)]``."""
+    present = np.zeros(max(numbers, default=0) + 1, dtype=bool)
+    present[numbers] = True  # index n -> label n + 1 of groundtruth.ranges_of
+    return [(a - 1, b - 1) for a, b in ranges_of(present)]
 
 
 def format_clip_spec(numbers: list[int]) -> str:

@@ -16,6 +16,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from companion.events import surrounding_median
+from companion.groundtruth import ranges_of
 from companion.metrics import PixelROC, concat, frame_auc, roc
 
 FIGSIZE = (6.4, 3.2)
@@ -139,17 +140,10 @@ def speed_boxplot(by_speed: Mapping[int, np.ndarray], clip: str, about: str = "t
     return ax
 
 
-def _spans(labels: np.ndarray) -> list[tuple[int, int]]:
-    """(first, last) 0-based indices of each run of True."""
-    y = np.concatenate([[False], np.asarray(labels, dtype=bool), [False]])
-    edges = np.flatnonzero(np.diff(y.astype(np.int8)))
-    return [(int(a), int(b) - 1) for a, b in zip(edges[::2], edges[1::2])]
-
-
 def shade_ground_truth(ax: Axes, labels: np.ndarray, label: str = "ground truth: abnormal") -> None:
     """Shade the abnormal frames (1-based frame axis) on ``ax``."""
-    for i, (a, b) in enumerate(_spans(labels)):
-        ax.axvspan(a + 0.5, b + 1.5, color=ABNORMAL_COLOR, alpha=0.15, lw=0, label=label if i == 0 else None)
+    for i, (a, b) in enumerate(ranges_of(labels)):
+        ax.axvspan(a - 0.5, b + 0.5, color=ABNORMAL_COLOR, alpha=0.15, lw=0, label=label if i == 0 else None)
 
 
 def roc_curves(

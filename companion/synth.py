@@ -40,6 +40,7 @@ import numpy as np
 from PIL import Image
 
 from companion.errors import CompanionError
+from companion.groundtruth import ranges_of
 from companion.layout import DATASETS, find_datasets
 from companion.paths import cache_dir
 
@@ -431,13 +432,6 @@ def _render(
     return _Rendered(out, masks, labels, events, walkers)
 
 
-def _ranges(labels: np.ndarray) -> list[tuple[int, int]]:
-    """1-based inclusive runs of True, as in ``gt_frame = [a:b, c:d]``."""
-    padded = np.concatenate([[False], labels, [False]]).astype(np.int8)
-    edges = np.flatnonzero(np.diff(padded))
-    return [(int(a) + 1, int(b)) for a, b in zip(edges[::2], edges[1::2])]
-
-
 def _m_file(ranges: list[list[tuple[int, int]]]) -> str:
     lines = ["TestVideoFile = {};"]
     for clip in ranges:
@@ -478,7 +472,7 @@ def _quiet_frame(labels: np.ndarray, avoid: int | None) -> int:
     near = np.convolve(labels.astype(int), np.ones(5, int), mode="same") > 0
     if avoid is not None:
         near[max(avoid - 2, 0) : avoid + 3] = True
-    runs = _ranges(~near)
+    runs = ranges_of(~near)
     a, b = max(runs, key=lambda r: r[1] - r[0])
     return (a + b) // 2 - 1
 
@@ -566,7 +560,7 @@ def _write(root: Path, config: SynthConfig) -> dict:
                 events.append({"kind": "glitch", "frames": [glitch + 1, glitch + 1], "anomalous": False})
             clip = {"split": split, "name": name, "frames": config.frames, "events": events, "walkers": result.walkers}
             if split == "Test":
-                gt.append(_ranges(result.labels))
+                gt.append(ranges_of(result.labels))
                 clip["gt_frame"] = gt[-1]
             clips.append(clip)
             folder = root / split / name

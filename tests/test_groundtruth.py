@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from companion.errors import CompanionError
-from companion.groundtruth import GroundTruthError, frame_labels, parse_m
+from companion.groundtruth import GroundTruthError, frame_labels, parse_m, ranges_of
 
 OFFICIAL = """TestVideoFile = {};
 TestVideoFile{end+1}.gt_frame = [60:152];
@@ -102,3 +102,16 @@ def test_any_text_parses_or_raises_a_companion_error(text: str) -> None:
         return
     assert all(isinstance(k, int) and k >= 1 for k in result)
     assert all(1 <= a <= b for ranges in result.values() for a, b in ranges)
+
+
+@given(st.lists(st.booleans(), max_size=60))
+def test_ranges_of_inverts_frame_labels(bits: list[bool]) -> None:
+    labels = np.array(bits, dtype=bool)
+    ranges = ranges_of(labels)
+    np.testing.assert_array_equal(frame_labels(ranges, len(labels)), labels)
+    assert all(a <= b for a, b in ranges) and all(b + 1 < c for (_, b), (c, _) in zip(ranges, ranges[1:]))
+
+
+def test_ranges_of_by_hand() -> None:
+    assert ranges_of(np.array([0, 1, 1, 0, 1], dtype=bool)) == [(2, 3), (5, 5)]
+    assert ranges_of(np.zeros(4, dtype=bool)) == []

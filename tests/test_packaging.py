@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import re
+import sys
+from importlib.metadata import packages_distributions
 from pathlib import Path
 
 import pytest
@@ -76,11 +79,11 @@ def test_drift_is_caught():
     listed = dict(wanted)
     listed["numpy"] = Requirement("numpy>=1.0")
     del listed["pytest"]
-    listed["requests"] = Requirement("requests")
+    listed["pyyaml"] = Requirement("pyyaml")
     problems = drift(wanted, listed)
     assert len(problems) == 3
     assert any("pytest" in p and "missing" in p for p in problems)
-    assert any("requests" in p and "not in pyproject" in p for p in problems)
+    assert any("pyyaml" in p and "not in pyproject" in p for p in problems)
     assert any(p.startswith("numpy:") for p in problems)
 
 
@@ -111,3 +114,19 @@ def test_docs_name_the_pinned_torch(doc):
     version = str(pin.specifier)[2:]
     mentioned = set(re.findall(r"torch==([0-9][0-9A-Za-z.+]*[0-9A-Za-z])", (ROOT / doc).read_text(encoding="utf-8")))
     assert mentioned == {version}, f"{doc} names torch {sorted(mentioned)}, pyproject.toml pins {version}"
+
+
+def test_every_module_the_package_imports_is_declared():
+    """A third-party import of `companion` is a runtime dependency in pyproject.toml (not only
+    something another dependency happens to pull in)."""
+    runtime = {canonicalize_name(r.name) for r in by_name(pyproject()["project"]["dependencies"]).values()}
+    dists = packages_distributions()
+    missing = []
+    for path in sorted((Path(__file__).resolve().parents[1] / "companion").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
+                [node.module] if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module else [])
+            for top in {n.split(".")[0] for n in names} - {"companion", "__future__"} - set(sys.stdlib_module_names):
+                if not {canonicalize_name(d) for d in dists.get(top, [top])} & runtime:
+                    missing.append(f"{path.name} imports {top} ({', '.join(dists.get(top, ['?']))})")
+    assert not missing, "\n".join(sorted(set(missing)))
