@@ -45,6 +45,7 @@ some figures by at most 0.0003 (no figure below changes at 3 decimals; one video
     flow-next, mean + z p99 (model only)                     0.860 / 0.850   0.793 0.947 0.840
     flow-next, mean + z p99 + motion-sq                      0.890 / 0.887   0.797 0.958 0.916
     (flow-next seeds 0, 1, 2: mean + z p99 micro 0.860-0.861, + motion-sq 0.890-0.891, frame mean 0.839-0.840)
+    flow-next-2d (recurrent=False: no memory), mean + z p99 0.861 / 0.850   0.806 0.950 0.827   (2026-12-02)
     (*) signal="absdiff" (the model sees and outputs 4 x |frame difference|) and "next-residual"
         (predict the change of each frame: collapses to "copy the last frame") were measured with
         companion at commit fbeb65b and then removed from the package as dead ends; this script no
@@ -93,8 +94,10 @@ computes a score itself: training calls ``companion.train.train`` (``companion t
 figure comes from ``benchmarks/sample_folds.py``, which scores with ``companion.evaluation`` and
 ``companion.combine`` (``companion evaluate``, ``baseline``, ``combine``) and only chooses the frames.
 The baselines are the package's frame scores, raw and smoothed over 9 frames (the region variants
-of the earlier script, which no command offers, are gone). Training CPU seconds per fold on 2 idle cores:
-plain ~25, next ~30, flow-next ~30-60 (flow images included); scoring everything ~2 min.
+of the earlier script, which no command offers, are gone). Training CPU seconds per fold on an idle
+2-core machine (both threads counted; 2026-12-02): plain 28-46, next 26-32, flow-next 42-54, flow-next-2d
+31-42 (flow images included); the whole script about 16 minutes (the flow baselines' scores are
+recomputed for every fold and variant).
 """
 
 from __future__ import annotations
@@ -116,6 +119,7 @@ from sample_folds import FOLDS, KEYS, SIZE, Scorer, assess, baseline_variants, n
 from companion.cache import load_clip
 from companion.layout import open_dataset
 from companion.signals import flow_magnitude
+from companion.train import CONFIG_OPTIONS
 
 #: name -> (a named model configuration, options of companion.train.train: its defaults otherwise).
 RECIPES: dict[str, tuple[str, dict[str, Any]]] = {
@@ -126,6 +130,8 @@ RECIPES: dict[str, tuple[str, dict[str, Any]]] = {
     "flow-next": ("flow-next", {"seed": 0}),
     "flow-next-s1": ("flow-next", {"seed": 1}),
     "flow-next-s2": ("flow-next", {"seed": 2}),
+    # the ablation: flow-next with the ConvLSTM replaced by per-frame convolutions (what the memory adds)
+    "flow-next-2d": ("flow-next", {"seed": 0, "recurrent": False}),
 }
 
 
@@ -135,10 +141,25 @@ def train_run(recipe: str, fold: int, work: Path, root: Path) -> dict[str, Any]:
     return train_or_reuse(root, work / f"{recipe}_f{fold}", config=config, clips=FOLDS[fold][0], **options)
 
 
-def train_command(recipe: str, fold: int, work: Path, root: Path) -> str:
-    """The `companion train` command line that trains this run."""
+def config_file_command(recipe: str, work: Path) -> str | None:
+    """For a recipe that changes its configuration (``recurrent=False``, which no flag sets): the
+    command writing that configuration to ``WORK/configs/RECIPE.json`` for ``companion train --config``."""
     config, options = RECIPES[recipe]
-    flags = "".join(f" --{k.replace('_', '-')} {v}" for k, v in options.items())
+    changed = {k: v for k, v in options.items() if k in CONFIG_OPTIONS}
+    if not changed:
+        return None
+    return (
+        f"mkdir -p {work}/configs && python -c \"import dataclasses, json; from companion.model import CONFIGS; "
+        f"print(json.dumps(dataclasses.replace(CONFIGS['{config}'], **{changed!r}).to_dict()))\" > {work}/configs/{recipe}.json"
+    )
+
+
+def train_command(recipe: str, fold: int, work: Path, root: Path) -> str:
+    """The `companion train` command line that trains this run (after :func:`config_file_command`)."""
+    config, options = RECIPES[recipe]
+    if config_file_command(recipe, work):
+        config = f"{work}/configs/{recipe}.json"
+    flags = "".join(f" --{k.replace('_', '-')} {v}" for k, v in options.items() if k not in CONFIG_OPTIONS)
     return (
         f"companion train {root} --out {work / f'{recipe}_f{fold}'} --config {config}{flags} "
         f"--train-on normal-test-frames --clips {FOLDS[fold][0]}"
@@ -249,14 +270,16 @@ def commands(method: str, scoring: str, work: Path, root: Path) -> list[str]:
         return [baseline_cmd("motion-sq"), baseline_cmd("flow-background"),
                 "companion combine $CSV/motion-sq_f1.csv $CSV/flow-background_f1.csv"]  # fmt: skip
     train_line = train_command(method, 1, work, root).replace(str(work), "$WORK").replace(str(root), "$ROOT")
+    config_line = config_file_command(method, work)
+    setup = [config_line.replace(str(work), "$WORK"), train_line] if config_line else [train_line]
     if scoring in ("frame-mean s0", "z p99 s0"):
-        return [train_line, evaluate_cmd(method, scoring), evaluate_cmd(method, scoring, norm="video", csv=False)]
+        return [*setup, evaluate_cmd(method, scoring), evaluate_cmd(method, scoring, norm="video", csv=False)]
     parts = [evaluate_cmd(method, "frame-mean s0"), evaluate_cmd(method, "z p99 s0")]
     csvs = [f"$CSV/{method}_f1_mean.csv", f"$CSV/{method}_f1_zp99.csv"]
     if scoring == "mean+zp99+motion-sq":
         parts.append(baseline_cmd("motion-sq"))
         csvs.append("$CSV/motion-sq_f1.csv")
-    return [train_line, *parts, "companion combine " + " ".join(csvs)]
+    return [*setup, *parts, "companion combine " + " ".join(csvs)]
 
 
 def earlier_rows(summary: Path) -> list[dict[str, Any]]:
@@ -328,6 +351,9 @@ def compact_summary(results: dict[str, Any], work: Path, root: Path, earlier: li
         row["cpu_s"] = [round(float(np.mean([s["cpu_s"][i] for s in seeds]))) for i in range(len(FOLDS))]
         row["commands_fold1"] = [f"as the seed-0 row with --seed {n} and --out $WORK/{r}_f1 (folders {r}_f1..f3)" for r, n in SEEDS.items() if n]
         rows.append(row)
+    ablation = base_row("flow-next 2D (no memory, seed 0), mean + z p99", "model", "flow-next-2d", "mean+zp99")
+    if ablation:
+        rows.append(ablation)
     picks = {}
     for name, (by_fold, _) in found.items():
         pick = select_by_validation(by_fold)

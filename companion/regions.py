@@ -32,7 +32,6 @@ __all__ = [
     "PixelStats",
     "RegionSettings",
     "describe_regions",
-    "motion_maps",
     "normalize_maps",
     "patch_max",
     "pixel_statistics",
@@ -189,17 +188,3 @@ def describe_regions(settings: RegionSettings) -> str:
         "none": "raw per-pixel squared errors",
     }[settings.pixel_norm]
     return f"region score: {where} of {norm}"
-
-
-def motion_maps(frames: np.ndarray) -> np.ndarray:
-    """Per-pixel frame-difference maps |I_t - I_(t-1)| (T, H, W), intensities in [0, 1].
-
-    The first frame gets the second frame's map (as :func:`companion.baselines.motion_energy`,
-    whose frame score is their mean).
-    """
-    x = np.asarray(frames)
-    x = x.astype(np.float32) / 255.0 if x.dtype == np.uint8 else x.astype(np.float32)
-    if x.ndim != 3 or len(x) < 2:
-        raise CompanionError(f"motion maps need frames (T, H, W) with T >= 2, got shape {x.shape}")
-    d = np.abs(np.diff(x, axis=0))
-    return np.concatenate([d[:1], d])

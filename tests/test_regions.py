@@ -12,7 +12,6 @@ from companion.regions import (
     PixelStats,
     RegionSettings,
     describe_regions,
-    motion_maps,
     normalize_maps,
     patch_max,
     pixel_statistics,
@@ -94,13 +93,6 @@ def test_per_pixel_normalisation_removes_a_busy_location() -> None:
     normed = region_scores(test, stats, RegionSettings(patch=2, floor=0.1))
     assert raw[0] == raw[1]  # the raw patch max sees only the busy walkway
     assert normed[1] > 2 * normed[0]
-
-
-def test_motion_maps_average_to_motion_energy() -> None:
-    from companion.baselines import motion_energy
-
-    frames = np.random.default_rng(1).integers(0, 256, (6, 5, 7), dtype=np.uint8)
-    np.testing.assert_allclose(motion_maps(frames).mean(axis=(1, 2)), motion_energy(frames), rtol=1e-6)
 
 
 class Shift(torch.nn.Module):

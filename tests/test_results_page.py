@@ -21,6 +21,9 @@ def test_every_real_footage_row_of_the_summary_is_on_the_results_page() -> None:
         for key in ("train", "video"):
             cell = f"{row[f'micro_{key}']:.3f} / {row[f'macro_{key}']:.3f}"
             assert cell in line, f"results.md's row {row['label']!r} does not show {key}-norm {cell} from {SUMMARY.name}"
+        if row.get("cpu_s"):
+            cpu = "/".join(str(c) for c in row["cpu_s"])
+            assert f"| {cpu} |" in line, f"results.md's row {row['label']!r} does not show the training CPU seconds {cpu}"
 
 
 def test_the_summary_says_how_every_number_was_obtained() -> None:
