@@ -20,7 +20,8 @@ from torch import nn
 from companion.cache import LoadedClip, load_clip
 from companion.layout import UCSDDataset
 from companion.synth import WALK_SPEED
-from companion.tensors import to_model_input
+from companion.task import config_of
+from companion.train import batch_loss
 
 __all__ = [
     "EventError",
@@ -97,10 +98,10 @@ def speed_errors(model: nn.Module, clip: LoadedClip, speed: int, length: int | N
 
     A window holds ``length`` frames taken ``speed`` frames apart (frames ``start``,
     ``start + speed``, ...; ``speed=0`` repeats frame ``start``: nothing moves), for ``start`` = 0,
-    ``step``, 2 ``step``, ...; a window whose span touches a repaired frame is skipped. For an
-    autoencoder of grey frames (its output compared with its input), in the mode it is in, on its
-    device, without gradients; ``length`` defaults to ``model.config.seq_len``. Introduced in
-    notebook 04.
+    ``step``, 2 ``step``, ...; a window whose span touches a repaired frame is skipped. Each error
+    is the training loss of the window (:func:`companion.train.batch_loss`), for a model of grey
+    frames, in the mode it is in, on its device, without gradients; ``length`` defaults to
+    ``model.config.seq_len``. Introduced in notebook 04.
     """
     length = length or model.config.seq_len
     device = next(model.parameters()).device
@@ -110,9 +111,8 @@ def speed_errors(model: nn.Module, clip: LoadedClip, speed: int, length: int | N
         if clip.repaired[start : start + span].any():
             continue
         idx = np.full(length, start) if speed == 0 else np.arange(start, start + span, speed)
-        x = to_model_input(clip.frames[idx], device)
         with torch.no_grad():
-            errors.append(torch.mean((model(x) - x) ** 2).item())
+            errors.append(batch_loss(model, torch.from_numpy(clip.frames[idx][None]), device, config_of(model)).item())
     return np.array(errors)
 
 

@@ -188,10 +188,10 @@ def time_training_step(
 ) -> StepCost:
     """Time one training step of a fresh model of ``config`` on a batch of random windows.
 
-    A step is forward, MSE against the input, backward and an Adam step (learning rate 1e-4).
-    The first steps pay for kernel selection, so ``repeats`` steps run and the last one is timed
-    (the device synchronised around it). The peak memory counts from before the first step.
-    Introduced in notebook 04.
+    A step is what training runs: :func:`train_epoch` over one batch (forward, loss, backward, an
+    Adam step with learning rate 1e-4), in float32. The first steps pay for kernel selection, so
+    ``repeats`` steps run and the last one is timed (the device synchronised around it). The peak
+    memory counts from before the first step. Introduced in notebook 04.
     """
     if repeats < 1:
         raise ValueError(f"repeats must be at least 1, got {repeats}")
@@ -200,17 +200,16 @@ def time_training_step(
     torch.manual_seed(seed)
     model = build_model(config).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
-    xb = torch.rand(batch_size, *model.config.input_shape, device=device)
+    scaler = torch.amp.GradScaler(device.type, enabled=False)
+    cfg = model.config
+    xb = torch.randint(0, 256, (batch_size, cfg.seq_len, cfg.height, cfg.width), dtype=torch.uint8)
     if cuda:
         torch.cuda.reset_peak_memory_stats(device)
     for _ in range(repeats):
         if cuda:
             torch.cuda.synchronize(device)
         t0 = time.perf_counter()
-        loss = F.mse_loss(model(xb), xb)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
+        train_epoch(model, [xb], optimizer, scaler, device, cfg)
         if cuda:
             torch.cuda.synchronize(device)
         seconds = time.perf_counter() - t0
