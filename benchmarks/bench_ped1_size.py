@@ -3,6 +3,7 @@
 the 15-minute budget of issue 12 (prints figures and writes them to a JSON file; asserts nothing).
 
     OMP_NUM_THREADS=2 .venv/bin/python benchmarks/bench_ped1_size.py [--epochs 2] [--clips 34 --frames 200]
+        [--config NAME|FILE.json] [--planned-epochs N]
         [--work _build/bench_ped1_size] [--json benchmarks/results/ped1_size_timing.json]
 
 The frames are generated once into ``--work`` (what ``companion synth OUT --train-clips 34 --test-clips 1
@@ -10,7 +11,10 @@ The frames are generated once into ``--work`` (what ``companion synth OUT --trai
 configuration with ``companion.train.train`` (what ``companion train`` runs: its default settings but
 ``--epochs``, on the CPU, no progress bars, nothing written) with a fresh decoded-frame cache, so the
 time before the first epoch (decoding, resizing, the optical flow of every frame) is a first run's.
-Projected total = that preparation + the default epochs x the mean seconds per timed epoch. Run it on
+Projected total = that preparation + the planned epochs (default: the configuration's default
+epochs) x the mean seconds per timed epoch. ``--config`` times another configuration (a name of
+``companion.model.CONFIGS`` or a JSON file, what ``companion train --config`` takes; default the
+recommended one). Run it on
 an idle machine: the JSON names the machine, its cores, torch's threads and the load average.
 """
 
@@ -58,6 +62,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--epochs", type=int, default=2, help="epochs timed (default 2)")
     parser.add_argument("--clips", type=int, default=PED1_TRAIN["clips"], help="Train clips (default 34, Ped1's)")
     parser.add_argument("--frames", type=int, default=PED1_TRAIN["frames"], help="frames per clip (default 200; at least 30)")
+    parser.add_argument("--config", default=RECOMMENDED_CONFIG, help=f"configuration name or JSON file (default {RECOMMENDED_CONFIG})")
+    parser.add_argument("--planned-epochs", type=int, default=None, help="epochs the projection counts (default: the configuration's)")
     parser.add_argument("--work", type=Path, default=REPO / "_build" / "bench_ped1_size", help="where the frames are generated")
     parser.add_argument("--json", type=Path, default=REPO / "benchmarks" / "results" / "ped1_size_timing.json",
                         help="the JSON to write (never overwritten)")  # fmt: skip
@@ -66,6 +72,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run(args: argparse.Namespace, argv: list[str]) -> int:
+    from companion.model import resolve_config
     from companion.train import train
 
     if args.json.exists():
@@ -77,11 +84,12 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     print(f"machine: {machine()}", flush=True)
     root, generate_s = frames_root(args.work, config)
     print(f"frames: {root} ({'generated in %.0f s' % generate_s if generate_s else 'reused'})", flush=True)
-    default_epochs = default_settings(RECOMMENDED_CONFIG).epochs
+    model = resolve_config(args.config)
+    default_epochs = args.planned_epochs or default_settings(model.name).epochs
     with tempfile.TemporaryDirectory(dir=args.work) as cache:
         os.environ["COMPANION_CACHE"] = cache  # a first run: every frame decoded and its flow computed
         t0 = time.perf_counter()
-        result = train(root, None, config=RECOMMENDED_CONFIG, dataset="synth", epochs=args.epochs, device="cpu",
+        result = train(root, None, config=model, dataset="synth", epochs=args.epochs, device="cpu",
                        progress=False, verbose=False)  # fmt: skip
         wall = time.perf_counter() - t0
     epochs = [round(s, 2) for s in result.history["seconds"]]
@@ -91,7 +99,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     report = {
         "machine": machine(), "torch": torch.__version__, "torch_threads": torch.get_num_threads(),
         "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
-        "config": RECOMMENDED_CONFIG, "train_clips": args.clips, "frames_per_clip": args.frames,
+        "config": str(args.config), "size": f"{model.height}x{model.width}", "train_clips": args.clips, "frames_per_clip": args.frames,
         "frame_size": f"{config.height}x{config.width}", "ped1_train_size": args.clips == PED1_TRAIN["clips"] and args.frames == PED1_TRAIN["frames"],
         "train_windows": result.data["train_windows"], "val_windows": result.data["val_windows"],
         "generate_s": round(generate_s, 1), "prepare_s": round(prepare, 1), "epoch_s": epochs,
@@ -99,10 +107,10 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
         "budget_s": BUDGET_S, "fits_budget": projected <= BUDGET_S,
         "command": "python benchmarks/bench_ped1_size.py " + " ".join(shlex.quote(a) for a in argv),
     }  # fmt: skip
-    print(f"{RECOMMENDED_CONFIG} on {args.clips} clips x {args.frames} frames of {report['frame_size']}: "
+    print(f"{args.config} ({model.height}x{model.width}) on {args.clips} clips x {args.frames} frames of {report['frame_size']}: "
           f"{result.data['train_windows']} training windows, {result.data['val_windows']} validation windows")  # fmt: skip
     print(f"preparation (decoding, flow) {prepare:.0f} s; {per_epoch:.1f} s per epoch ({', '.join(map(str, epochs))})")
-    print(f"projected: {projected:.0f} s for the {default_epochs} default epochs, "
+    print(f"projected: {projected:.0f} s for {default_epochs} epochs, "
           f"{'within' if projected <= BUDGET_S else 'OVER'} the {BUDGET_S // 60}-minute budget")  # fmt: skip
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(report, indent=2) + "\n")

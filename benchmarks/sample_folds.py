@@ -84,11 +84,11 @@ def run_scorer(out: RunOutputs, scoring: Scoring, smooth: int = 0) -> Scorer:
     return Scorer(lambda tr, te, norm: score_with(subset(out, tr, te), scoring, norm, smooth), len(scoring.parts) > 1)
 
 
-def baseline_scorer(root: Path, method: str, smooth: int = 0) -> Scorer:
-    """A baseline of the package at :data:`SIZE` (``companion baseline METHOD --size 64x96``)."""
+def baseline_scorer(root: Path, method: str, smooth: int = 0, size: tuple[int, int] = SIZE) -> Scorer:
+    """A baseline of the package at ``size`` (``companion baseline METHOD --size 64x96``)."""
 
     def score(tr: list[str], te: list[str], norm: Normalization) -> ScoredClips:
-        return score_baseline(method, root, clips=spec(te), train_clips=spec(tr), dataset="ped1", size=SIZE,  # type: ignore[arg-type]
+        return score_baseline(method, root, clips=spec(te), train_clips=spec(tr), dataset="ped1", size=size,  # type: ignore[arg-type]
                               normalize=norm, smooth_window=smooth)  # fmt: skip
 
     return Scorer(score)

@@ -92,6 +92,9 @@ TRAIN_DEFAULTS: dict[str, TrainSettings] = {
     "keras-readme": TrainSettings(epochs=20, batch_size=8, lr=1e-4, stride=1),
     "cpu": TrainSettings(epochs=20, batch_size=8, lr=3e-3, stride=2),
     "flow-next": TrainSettings(epochs=30, batch_size=8, lr=3e-3, stride=2),
+    # 15 epochs: at 96x144 an epoch costs 2.7x one at 64x96, and Ped1's Train split must train in
+    # 15 minutes on 2 cores (benchmarks/bench_ped1_size.py; results.md gives the measured time).
+    "flow-next-96x144": TrainSettings(epochs=15, batch_size=8, lr=3e-3, stride=2),
 }
 
 
@@ -105,14 +108,16 @@ def default_settings(config_name: str | None = "cpu", **overrides: Any) -> Train
 
 
 #: The course's recommended detector for real footage: what ``companion train`` trains when no
-#: ``--config`` is given (notebook 06, "On real footage"; the results page gives its figures).
-RECOMMENDED_CONFIG = "flow-next"
+#: ``--config`` is given (notebook 06, "On real footage"; the results page gives its figures):
+#: notebook 06's ``flow-next`` at 96x144, the input size chosen by nested cross-validation
+#: (benchmarks/real_ped1_resolution.py).
+RECOMMENDED_CONFIG = "flow-next-96x144"
 
 #: How a run of each configuration is scored unless told otherwise: a name of
 #: ``companion.evaluation.SCORINGS``, recorded in the run's checkpoint when it is trained (its
 #: ``scoring`` entry) and used by ``companion evaluate`` without scoring options. The one place that
 #: says what a configuration's recommended scoring is; a configuration not listed gets DEFAULT_SCORING.
-RECOMMENDED_SCORING: dict[str, str] = {"flow-next": "mean+zp99"}
+RECOMMENDED_SCORING: dict[str, str] = {"flow-next": "mean+zp99", "flow-next-96x144": "mean+zp99"}
 DEFAULT_SCORING = "mse"
 
 

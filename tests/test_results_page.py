@@ -63,3 +63,14 @@ def test_the_ped1_size_training_time_is_on_the_results_page() -> None:
     page = " ".join((REPO / "results.md").read_text().split())
     assert f"{timing['seconds_per_epoch']:.1f} s per epoch, {timing['projected_s']:.0f} s projected" in page
     assert timing["machine"] in page
+
+
+def test_the_input_size_choice_is_on_the_results_page() -> None:
+    chosen = json.loads((SUMMARY.parent / "real_ped1_resolution.json").read_text())
+    page = (REPO / "results.md").read_text()
+    assert f"**{chosen['nested']['micro']:.3f} / {chosen['nested']['macro']:.3f}**" in page
+    for row, mean in chosen["outer_mean"].items():
+        folds = " ".join(f"{chosen['folds'][f]['outer'][row]['micro']:.3f}" for f in sorted(chosen["folds"]))
+        line = next((ln for ln in page.splitlines() if ln.startswith(f"| {row} |")), None)
+        assert line is not None, f"results.md has no row {row!r}: re-run benchmarks/real_ped1_resolution.py"
+        assert f"| {folds} | {mean['micro']:.3f} / {mean['macro']:.3f} |" in line, row

@@ -1,0 +1,38 @@
+"""The recommended configuration is the one benchmarks/real_ped1_resolution.py chose by nested
+cross-validation, trained as it was there, and its training at Ped1's size was measured."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+from real_ped1_resolution import CANDIDATES  # noqa: E402
+
+from companion.model import CONFIGS  # noqa: E402
+from companion.settings import RECOMMENDED_CONFIG, RECOMMENDED_SCORING, default_settings  # noqa: E402
+
+RESULTS = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
+
+
+def test_the_recommended_configuration_is_the_nested_choice() -> None:
+    chosen = json.loads((RESULTS / "real_ped1_resolution.json").read_text())
+    size = "96x144" if chosen["rule_says_96x144"] else "64x96"
+    config, options, _ = CANDIDATES[size]
+    recommended = CONFIGS[RECOMMENDED_CONFIG]
+    assert dataclasses.replace(config, name=RECOMMENDED_CONFIG) == recommended, "the model the benchmark chose is not the default"
+    assert default_settings(config.name, **options) == default_settings(RECOMMENDED_CONFIG, seed=0), "trained otherwise"
+    assert RECOMMENDED_SCORING[RECOMMENDED_CONFIG] == "mean+zp99"
+    # the rule written in the script: at least 2 of the 3 outer folds pick it
+    assert chosen["rule_says_96x144"] == (chosen["picks"].count("96x144") >= 2)
+    assert chosen["candidates"][size]["config"] == config.to_dict()
+
+
+def test_the_recommended_configuration_trains_ped1_in_the_budget() -> None:
+    timing = json.loads((RESULTS / "ped1_size_timing.json").read_text())
+    recommended = CONFIGS[RECOMMENDED_CONFIG]
+    assert timing["config"] == RECOMMENDED_CONFIG and timing["size"] == f"{recommended.height}x{recommended.width}"
+    assert timing["ped1_train_size"] and timing["default_epochs"] == default_settings(RECOMMENDED_CONFIG).epochs
+    assert timing["fits_budget"] and timing["projected_s"] <= timing["budget_s"]
