@@ -209,46 +209,29 @@ def _size_problem(c: ModelConfig) -> str | None:
     return None
 
 
+# Small enough to train on a laptop CPU: notebooks and CI. Bottleneck 32 x 8 x 12.
+_CPU = ModelConfig(
+    name="cpu",
+    seq_len=8,
+    height=64,
+    width=96,
+    encoder_stages=((16, 3, 2), (32, 3, 2), (32, 3, 2)),
+    convlstm_hidden=(32,),
+)
+# The course's recipe for real footage (notebook 06): the cpu model predicting the next frame of
+# optical-flow speed (x 0.25, clipped: 4 pixels/frame and faster read as 1).
+_FLOW_NEXT = dataclasses.replace(_CPU, name="flow-next", target="next", signal="flow", signal_gain=0.25)
+
 #: The named configurations.
 CONFIGS: dict[str, ModelConfig] = {
     c.name: c
     for c in (
-        # Small enough to train on a laptop CPU: notebooks and CI. Bottleneck 32 x 8 x 12.
-        ModelConfig(
-            name="cpu",
-            seq_len=8,
-            height=64,
-            width=96,
-            encoder_stages=((16, 3, 2), (32, 3, 2), (32, 3, 2)),
-            convlstm_hidden=(32,),
-        ),
-        # The course's recipe for real footage (notebook 06): the cpu model predicting the next
-        # frame of optical-flow speed (x 0.25, clipped: 4 pixels/frame and faster read as 1).
-        ModelConfig(
-            name="flow-next",
-            seq_len=8,
-            height=64,
-            width=96,
-            encoder_stages=((16, 3, 2), (32, 3, 2), (32, 3, 2)),
-            convlstm_hidden=(32,),
-            target="next",
-            signal="flow",
-            signal_gain=0.25,
-        ),
+        _CPU,
+        _FLOW_NEXT,
         # The recommended detector (companion train's default): flow-next at 96x144, 1.5x each side
         # (the aspect ratio of Ped1 and Ped2 frames). Chosen over 64x96 by nested cross-validation
         # on the real sample (benchmarks/real_ped1_resolution.py).
-        ModelConfig(
-            name="flow-next-96x144",
-            seq_len=8,
-            height=96,
-            width=144,
-            encoder_stages=((16, 3, 2), (32, 3, 2), (32, 3, 2)),
-            convlstm_hidden=(32,),
-            target="next",
-            signal="flow",
-            signal_gain=0.25,
-        ),
+        dataclasses.replace(_FLOW_NEXT, name="flow-next-96x144", height=96, width=144),
         # The challenge report: T=5 windows of 128x128x1 frames, bottleneck 64 x 16 x 16.
         ModelConfig(
             name="report",

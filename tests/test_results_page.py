@@ -74,3 +74,6 @@ def test_the_input_size_choice_is_on_the_results_page() -> None:
         line = next((ln for ln in page.splitlines() if ln.startswith(f"| {row} |")), None)
         assert line is not None, f"results.md has no row {row!r}: re-run benchmarks/real_ped1_resolution.py"
         assert f"| {folds} | {mean['micro']:.3f} / {mean['macro']:.3f} |" in line, row
+    for size, seeds in chosen["seeds_0_1_2_after_the_choice"].items():
+        low, high = seeds["micro_range"]
+        assert f"{seeds['micro']:.3f} / {seeds['macro']:.3f} at {size} (micro {low:.3f} to {high:.3f}" in " ".join(page.split()), size
