@@ -56,7 +56,7 @@ import numpy as np
 import torch
 
 from experiments import add_root_argument, train_or_reuse
-from real_ped1_nested import inner_splits
+from real_ped1_nested import inner_splits, r
 from sample_folds import FOLDS, assess, baseline_scorer, names, run_maps, run_scorer, spec
 
 from companion.model import CONFIGS, ModelConfig
@@ -77,11 +77,11 @@ REPORT_SEEDS = (1, 2)
 
 
 def run_dir(work: Path, candidate: str, fold: int, inner: int | None = None, seed: int = 0) -> Path:
-    """Where a candidate's outer (``inner=None``) or inner run lives: real_ped1.py's layout."""
+    """Where a candidate's outer (``inner=None``) or inner run lives: for 64x96 real_ped1.py's
+    (WORK/flow-next[-sS]_fN) and real_ped1_nested.py's (WORK/nested/flow-next_fN_iK), else WORK/resolution/."""
     folder = CANDIDATES[candidate][2] + (f"-s{seed}" if seed else "")
-    if inner is None:
-        return work / f"{folder}_f{fold}" if candidate == "64x96" else work / "resolution" / f"{folder}_f{fold}"
-    return work / "nested" / f"{folder}_f{fold}_i{inner}" if candidate == "64x96" else work / "resolution" / f"{folder}_f{fold}_i{inner}"
+    outer_home, inner_home = (work, work / "nested") if candidate == "64x96" else (work / "resolution",) * 2
+    return outer_home / f"{folder}_f{fold}" if inner is None else inner_home / f"{folder}_f{fold}_i{inner}"
 
 
 def train_candidate(root: Path, out: Path, candidate: str, clips: list[str], seed: int = 0) -> dict[str, Any]:
@@ -94,8 +94,13 @@ def size_of(candidate: str) -> tuple[int, int]:
     return config.height, config.width
 
 
-def r(x: float) -> float:
-    return round(float(x), 4)
+def outer_run(root: Path, work: Path, candidate: str, fold: int, seed: int = 0) -> tuple[dict[str, Any], dict[str, float]]:
+    """Train (or reuse) a candidate's outer run of ``fold``; its facts and outer micro/macro AUC."""
+    tr, ev = FOLDS[fold]
+    run = run_dir(work, candidate, fold, seed=seed)
+    facts = train_candidate(root, run, candidate, names(tr), seed)
+    a = assess(run_scorer(run_maps(run, root, size_of(candidate)), SCORING), names(tr), names(ev))
+    return facts, {"micro": a["micro_train"], "macro": a["macro_train"]}
 
 
 def main() -> None:
@@ -109,6 +114,7 @@ def main() -> None:
     t_start = time.perf_counter()
     torch.set_num_threads(min(2, os.cpu_count() or 1))
     folds: dict[str, Any] = {}
+    outer_raw: dict[int, dict[str, dict[str, float]]] = {}
     for fold, (tr, ev) in FOLDS.items():
         inner: dict[str, list[float]] = {c: [] for c in CANDIDATES}
         runs: dict[str, list[dict[str, Any]]] = {c: [] for c in CANDIDATES}
@@ -125,11 +131,10 @@ def main() -> None:
         outer: dict[str, dict[str, float]] = {}
         outer_runs = {}
         for c in CANDIDATES:
-            facts = train_candidate(args.root, run_dir(args.work, c, fold), c, names(tr))
+            facts, outer[c] = outer_run(args.root, args.work, c, fold)
             outer_runs[c] = {"epochs": facts["epochs"], "size": facts["size"], "wall_s": round(facts["wall_s"], 1),
                              "cpu_s": facts["cpu_s"] and round(facts["cpu_s"], 1)}  # fmt: skip
-            a = assess(run_scorer(run_maps(run_dir(args.work, c, fold), args.root, size_of(c)), SCORING), names(tr), names(ev))
-            outer[c] = {"micro": a["micro_train"], "macro": a["macro_train"]}
+        outer_raw[fold] = outer
         for b in BASELINES:
             a = assess(baseline_scorer(args.root, b, size=size_of("96x144")), names(tr), names(ev))
             outer[f"{b} at 96x144"] = {"micro": a["micro_train"], "macro": a["macro_train"]}
@@ -142,27 +147,21 @@ def main() -> None:
 
     seeds: dict[str, Any] = {}
     for c in CANDIDATES:
-        per_seed = {0: [folds[str(f)]["outer"][c] for f in FOLDS]}
-        for seed in REPORT_SEEDS:
-            per_seed[seed] = []
-            for fold, (tr, ev) in FOLDS.items():
-                run = run_dir(args.work, c, fold, seed=seed)
-                train_candidate(args.root, run, c, names(tr), seed)
-                a = assess(run_scorer(run_maps(run, args.root, size_of(c)), SCORING), names(tr), names(ev))
-                per_seed[seed].append({"micro": a["micro_train"], "macro": a["macro_train"]})
-        means = {s_: {m: float(np.mean([x[m] for x in v])) for m in ("micro", "macro")} for s_, v in per_seed.items()}
+        per_seed = {0: [outer_raw[f][c] for f in FOLDS]}
+        per_seed |= {seed: [outer_run(args.root, args.work, c, f, seed)[1] for f in FOLDS] for seed in REPORT_SEEDS}
+        seed_means = {s_: {m: float(np.mean([x[m] for x in v])) for m in ("micro", "macro")} for s_, v in per_seed.items()}
         seeds[c] = {
-            "per_seed_mean": {str(s_): {m: r(x) for m, x in v.items()} for s_, v in means.items()},
-            **{m: r(np.mean([v[m] for v in means.values()])) for m in ("micro", "macro")},
-            "micro_range": [r(min(v["micro"] for v in means.values())), r(max(v["micro"] for v in means.values()))],
+            "per_seed_mean": {str(s_): {m: r(x) for m, x in v.items()} for s_, v in seed_means.items()},
+            **{m: r(np.mean([v[m] for v in seed_means.values()])) for m in ("micro", "macro")},
+            "micro_range": [r(min(v["micro"] for v in seed_means.values())), r(max(v["micro"] for v in seed_means.values()))],
         }
-        print(f"{c}: seeds 0, 1, 2 micro " + " ".join(f"{v['micro']:.3f}" for v in means.values())
+        print(f"{c}: seeds 0, 1, 2 micro " + " ".join(f"{v['micro']:.3f}" for v in seed_means.values())
               + f"; mean {seeds[c]['micro']:.3f} / {seeds[c]['macro']:.3f}", flush=True)
 
     rows = list(folds["1"]["outer"])
-    means = {k: {m: r(np.mean([folds[str(f)]["outer"][k][m] for f in FOLDS])) for m in ("micro", "macro")} for k in rows}
+    means = {k: {m: r(np.mean([outer_raw[f][k][m] for f in FOLDS])) for m in ("micro", "macro")} for k in rows}
     picks = [folds[str(f)]["pick"] for f in FOLDS]
-    nested = {m: r(np.mean([folds[str(f)]["outer"][folds[str(f)]["pick"]][m] for f in FOLDS])) for m in ("micro", "macro")}
+    nested = {m: r(np.mean([outer_raw[f][folds[str(f)]["pick"]][m] for f in FOLDS])) for m in ("micro", "macro")}
     adopt = picks.count("96x144") >= 2
     results = {
         "protocol": __doc__.split("    .venv")[0].strip(),

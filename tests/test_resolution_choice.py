@@ -36,3 +36,15 @@ def test_the_recommended_configuration_trains_ped1_in_the_budget() -> None:
     assert timing["config"] == RECOMMENDED_CONFIG and timing["size"] == f"{recommended.height}x{recommended.width}"
     assert timing["ped1_train_size"] and timing["default_epochs"] == default_settings(RECOMMENDED_CONFIG).epochs
     assert timing["fits_budget"] and timing["projected_s"] <= timing["budget_s"]
+
+
+def test_the_64x96_runs_are_the_other_benchmarks_runs(tmp_path: Path) -> None:
+    """The 64x96 candidate reuses real_ped1.py's and real_ped1_nested.py's runs, not runs of its own."""
+    from real_ped1 import RECIPES
+    from real_ped1_nested import RECIPE
+    from real_ped1_resolution import run_dir
+
+    assert run_dir(tmp_path, "64x96", 2) == tmp_path / f"{RECIPE}_f2"
+    assert run_dir(tmp_path, "64x96", 2, inner=3) == tmp_path / "nested" / f"{RECIPE}_f2_i3"
+    assert run_dir(tmp_path, "64x96", 1, seed=1).name.removesuffix("_f1") in RECIPES  # flow-next-s1
+    assert run_dir(tmp_path, "96x144", 1, inner=2, seed=0).parent == tmp_path / "resolution"
