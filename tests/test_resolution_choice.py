@@ -1,5 +1,6 @@
 """The recommended configuration is the one benchmarks/real_ped1_resolution.py chose by nested
-cross-validation, trained as it was there, and its training at Ped1's size was measured."""
+cross-validation, trained as it was there, and its training at Ped1's size was measured; its
+scoring is the one benchmarks/real_ped1_local.py's nested choice kept."""
 
 from __future__ import annotations
 
@@ -48,3 +49,10 @@ def test_the_64x96_runs_are_the_other_benchmarks_runs(tmp_path: Path) -> None:
     assert run_dir(tmp_path, "64x96", 2, inner=3) == tmp_path / "nested" / f"{RECIPE}_f2_i3"
     assert run_dir(tmp_path, "64x96", 1, seed=1).name.removesuffix("_f1") in RECIPES  # flow-next-s1
     assert run_dir(tmp_path, "96x144", 1, inner=2, seed=0).parent == tmp_path / "resolution"
+
+
+def test_the_recommended_scoring_is_the_nested_choice() -> None:
+    chosen = json.loads((RESULTS / "real_ped1_local.json").read_text())
+    changes = [c for c in chosen["candidates"] if c != "mean+zp99" and chosen["picks"].count(c) >= 2]
+    assert chosen["rule_says"] == (changes[0] if changes else "mean+zp99")  # the rule written in the script
+    assert RECOMMENDED_SCORING[RECOMMENDED_CONFIG] == chosen["rule_says"]

@@ -77,3 +77,18 @@ def test_the_input_size_choice_is_on_the_results_page() -> None:
     for size, seeds in chosen["seeds_0_1_2_after_the_choice"].items():
         low, high = seeds["micro_range"]
         assert f"{seeds['micro']:.3f} / {seeds['macro']:.3f} at {size} (micro {low:.3f} to {high:.3f}" in " ".join(page.split()), size
+
+
+def test_the_local_score_choice_is_on_the_results_page() -> None:
+    chosen = json.loads((SUMMARY.parent / "real_ped1_local.json").read_text())
+    page = (REPO / "results.md").read_text()
+    folds = sorted(chosen["folds"])
+    for name, mean in chosen["outer_mean"].items():
+        inner = " ".join(f"{chosen['folds'][f]['inner_val_micro_mean'][name]:.3f}" for f in folds)
+        picked = ", ".join(f for f in folds if chosen["folds"][f]["pick"] == name) or "-"
+        outer = " ".join(f"{chosen['folds'][f]['outer'][name]['micro']:.3f}" for f in folds)
+        seeds = chosen["seeds_0_1_2_after_the_choice"][name]
+        row = (f"| {name} | {inner} | {picked} | {outer} | {mean['micro']:.3f} / {mean['macro']:.3f} | "
+               f"{seeds['micro']:.3f} / {seeds['macro']:.3f} |")  # fmt: skip
+        assert row in page, f"results.md does not show {row}: re-run benchmarks/real_ped1_local.py"
+    assert chosen["rule_says"] == "mean+zp99" and "so it stays" in page
