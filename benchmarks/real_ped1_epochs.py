@@ -1,0 +1,143 @@
+"""Is the recommended detector under-trained on small data? 15, 30 or 60 epochs of
+``flow-next-96x144``, chosen by nested cross-validation on the real UCSD Ped1 sample (issue 12:
+"capacity and training length").
+
+Not a test: a script (prints a table, writes a JSON).
+
+Why. The 15 epochs of ``flow-next-96x144`` were set so that Ped1's whole Train split (2619 training
+windows, bench_ped1_size.py) trains in the 15-minute budget: 39,285 windows seen. A fold of the
+sample has 144 training windows, an inner split 72 or fewer, the whole sample 225: 15 epochs there
+is 2,160 windows seen, an 18th of what the budget allows on Ped1, and a Train split of Ped2's size
+(936 windows on the synthetic set of that size) gets 36% of it. If more training helps where data is small, the epochs could grow where
+the budget leaves room.
+
+Fixed on 2026-12-03 before any AUC of these candidates was computed (this file was committed first):
+
+- Candidates: ``flow-next-96x144`` (seed 0, every other setting its default, scored by its recorded
+  ``mean+zp99``) trained for 15 epochs (today's; the runs of real_ped1_resolution.py, reused), 30
+  or 60 epochs (trained into WORK/epochs/).
+- The choice: real_ped1_nested.py's protocol. Inside each outer fold the 6 training clips give 3
+  inner splits (4 clips train, 2 consecutive clips validate); the candidate with the highest
+  inner-validation micro AUC (mean of the 3 splits; ties: fewer epochs) is the fold's pick. The
+  nested estimate is the mean over the 3 outer folds of the pick's outer micro / macro AUC.
+- The rule: the training length changes only if one longer candidate (30 or 60) is picked in at
+  least 2 of the 3 outer folds. If it is E, the recommended configuration trains for
+  ``min(E, max(15, ceil(39285 / training windows)))`` epochs: E on the sample (72 to 225 windows),
+  15 on Ped1's Train split, within the same number of windows seen (hence the same time) as Ped1's
+  15 epochs everywhere. Otherwise it stays at 15.
+
+    .venv/bin/python benchmarks/real_ped1_epochs.py --work runs/real_ped1 \\
+        --json benchmarks/results/real_ped1_epochs.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from experiments import add_root_argument, train_or_reuse
+from real_ped1_nested import inner_splits, r
+from real_ped1_resolution import CANDIDATES as SIZES
+from real_ped1_resolution import run_dir as size_run_dir
+from sample_folds import FOLDS, assess, names, run_maps, run_scorer, spec
+
+from companion.scorings import SCORINGS
+
+SIZE = "96x144"
+CANDIDATES = (15, 30, 60)  # epochs; the first is today's and wins ties
+SCORING = SCORINGS["mean+zp99"]
+#: training windows seen by 15 epochs of Ped1's Train split (2619 windows, bench_ped1_size.py)
+WINDOW_BUDGET = 15 * 2619
+
+
+def run_dir(work: Path, epochs: int, fold: int, inner: int | None = None) -> Path:
+    """The 15-epoch runs are real_ped1_resolution.py's; the others live in WORK/epochs/."""
+    if epochs == SIZES[SIZE][1]["epochs"]:
+        return size_run_dir(work, SIZE, fold, inner)
+    name = f"flow-next-96x144-e{epochs}_f{fold}" + ("" if inner is None else f"_i{inner}")
+    return work / "epochs" / name
+
+
+def train_and_score(root: Path, run: Path, epochs: int, train: list[str], test: list[str]) -> tuple[dict[str, Any], dict[str, float]]:
+    """Train (or reuse) one candidate on ``train``; its facts and micro / macro AUC on ``test``."""
+    config, options, _ = SIZES[SIZE]
+    facts = train_or_reuse(root, run, config=config, clips=spec(train), **{**options, "epochs": epochs})
+    a = assess(run_scorer(run_maps(run, root, (config.height, config.width)), SCORING), train, test)
+    return facts, {"micro": a["micro_train"], "macro": a["macro_train"]}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--work", type=Path, default=Path("runs/real_ped1"), help="real_ped1_resolution.py's --work; new runs go to WORK/epochs")
+    ap.add_argument("--json", type=Path, default=None, help="write the results here (never overwritten)")
+    add_root_argument(ap)
+    args = ap.parse_args()
+    if args.json and args.json.exists():
+        raise SystemExit(f"{args.json} already exists and was left untouched: move it away or choose another --json")
+    t_start = time.perf_counter()
+    torch.set_num_threads(min(2, os.cpu_count() or 1))
+    folds: dict[str, Any] = {}
+    outer_raw: dict[int, dict[int, dict[str, float]]] = {}
+    for fold, (tr, ev) in FOLDS.items():
+        inner: dict[int, list[float]] = {e: [] for e in CANDIDATES}
+        windows: list[int] = []
+        for i, (itrain, ival) in enumerate(inner_splits(fold), 1):
+            for e in CANDIDATES:
+                facts, a = train_and_score(args.root, run_dir(args.work, e, fold, i), e, itrain, ival)
+                inner[e].append(a["micro"])
+            windows.append(facts["train_windows"])
+            print(f"fold {fold} inner {i} ({windows[-1]} windows): " + "  ".join(f"{e} ep {inner[e][-1]:.4f}" for e in CANDIDATES), flush=True)
+        inner_mean = {e: float(np.mean(v)) for e, v in inner.items()}
+        pick = max(CANDIDATES, key=lambda e: inner_mean[e])  # ties: the first, fewer epochs
+        outer_raw[fold], outer_runs = {}, {}
+        for e in CANDIDATES:
+            facts, outer_raw[fold][e] = train_and_score(args.root, run_dir(args.work, e, fold), e, names(tr), names(ev))
+            outer_runs[str(e)] = {"train_windows": facts["train_windows"], "wall_s": round(facts["wall_s"], 1),
+                                  "cpu_s": facts["cpu_s"] and round(facts["cpu_s"], 1)}  # fmt: skip
+        folds[str(fold)] = {
+            "train": tr, "evaluate": ev, "inner_train_windows": windows,
+            "inner_val_micro": {str(e): [r(x) for x in v] for e, v in inner.items()},
+            "inner_val_micro_mean": {str(e): r(v) for e, v in inner_mean.items()}, "pick": pick, "outer_runs": outer_runs,
+            "outer": {str(e): {m: r(x) for m, x in v.items()} for e, v in outer_raw[fold].items()},
+        }  # fmt: skip
+        print(f"fold {fold}: pick {pick} epochs (inner {', '.join(f'{e}: {v:.4f}' for e, v in inner_mean.items())})", flush=True)
+
+    picks = [folds[str(f)]["pick"] for f in FOLDS]
+    nested = {m: r(np.mean([outer_raw[f][folds[str(f)]["pick"]][m] for f in FOLDS])) for m in ("micro", "macro")}
+    longer = [e for e in CANDIDATES[1:] if picks.count(e) >= 2]
+    means = {str(e): {m: r(np.mean([outer_raw[f][e][m] for f in FOLDS])) for m in ("micro", "macro")} for e in CANDIDATES}
+    results = {
+        "protocol": __doc__.split("    .venv")[0].strip(),
+        "date": datetime.date.today().isoformat(),
+        "machine": "CPU only, torch.set_num_threads(2)",
+        "candidates_epochs": list(CANDIDATES),
+        "window_budget": WINDOW_BUDGET,
+        "folds": folds,
+        "picks": picks,
+        "nested": nested,
+        "rule_says_max_epochs": longer[0] if longer else CANDIDATES[0],
+        "outer_mean": means,
+        "wall_s": round(time.perf_counter() - t_start),
+    }
+    print("\nouter micro / macro AUC per fold | mean of the 3 folds (flow-next-96x144, seed 0, mean + z p99)")
+    for e in CANDIDATES:
+        per = " ".join(f"{folds[str(f)]['outer'][str(e)]['micro']:.3f}/{folds[str(f)]['outer'][str(e)]['macro']:.3f}" for f in FOLDS)
+        print(f"{e:3d} epochs  {per}  |  {means[str(e)]['micro']:.3f} / {means[str(e)]['macro']:.3f}")
+    print(f"nested picks {picks}: {nested['micro']:.3f} / {nested['macro']:.3f}; the rule says at most {results['rule_says_max_epochs']} epochs")
+    print(f"wall {results['wall_s']} s")
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(results, indent=1) + "\n")
+        print(f"json: {args.json}")
+
+
+if __name__ == "__main__":
+    main()
