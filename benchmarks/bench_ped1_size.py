@@ -11,8 +11,9 @@ The frames are generated once into ``--work`` (what ``companion synth OUT --trai
 configuration with ``companion.train.train`` (what ``companion train`` runs: its default settings but
 ``--epochs``, on the CPU, no progress bars, nothing written) with a fresh decoded-frame cache, so the
 time before the first epoch (decoding, resizing, the optical flow of every frame) is a first run's.
-Projected total = that preparation + the planned epochs (default: the configuration's default
-epochs) x the mean seconds per timed epoch. ``--config`` times another configuration (a name of
+Projected total = that preparation + the planned epochs (default: the epochs ``companion train``
+would train on these windows, ``companion.settings.epochs_for``: 15 for the recommended configuration
+on Ped1's Train split) x the mean seconds per timed epoch. ``--config`` times another configuration (a name of
 ``companion.model.CONFIGS`` or a JSON file, what ``companion train --config`` takes; default the
 recommended one). Run it on
 an idle machine: the JSON names the machine, its cores, torch's threads and the load average.
@@ -36,7 +37,7 @@ from bench_course import machine
 from experiments import run_or_exit_2
 
 from companion.errors import CompanionError
-from companion.settings import RECOMMENDED_CONFIG, default_settings
+from companion.settings import RECOMMENDED_CONFIG, default_settings, epochs_for
 from companion.synth import SynthConfig, generate
 
 REPO = Path(__file__).resolve().parents[1]
@@ -85,7 +86,6 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     root, generate_s = frames_root(args.work, config)
     print(f"frames: {root} ({'generated in %.0f s' % generate_s if generate_s else 'reused'})", flush=True)
     model = resolve_config(args.config)
-    default_epochs = args.planned_epochs or default_settings(model.name).epochs
     with tempfile.TemporaryDirectory(dir=args.work) as cache:
         os.environ["COMPANION_CACHE"] = cache  # a first run: every frame decoded and its flow computed
         t0 = time.perf_counter()
@@ -95,6 +95,8 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     epochs = [round(s, 2) for s in result.history["seconds"]]
     per_epoch = sum(epochs) / len(epochs)
     prepare = wall - sum(epochs)
+    # what `companion train` would train on these windows (epochs_for: more epochs on small data only)
+    default_epochs = args.planned_epochs or epochs_for(model.name, default_settings(model.name).epochs, result.data["train_windows"])
     projected = prepare + default_epochs * per_epoch
     report = {
         "machine": machine(), "torch": torch.__version__, "torch_threads": torch.get_num_threads(),

@@ -41,7 +41,7 @@ from companion.convlstm import ConvLSTM, State  # noqa: E402
 from companion.errors import CompanionError  # noqa: E402
 from companion.layout import open_dataset  # noqa: E402
 from companion.model import resolve_config  # noqa: E402
-from companion.settings import TrainSettings, default_settings  # noqa: E402
+from companion.settings import TrainSettings, default_settings, epochs_for  # noqa: E402
 from companion.train import CONFIG_OPTIONS, train  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
@@ -132,6 +132,9 @@ def train_or_reuse(
                      "train_on": ckpt["data"].get("train_on"), "data": ckpt["data"].get("root")}  # fmt: skip
         except CompanionError as err:
             raise SystemExit(f"{out} holds another run: {err}. Remove it or choose another --work") from None
+        if options.get("epochs") is None:  # train() grows the default epochs on small data (companion.settings.epochs_for)
+            grown = epochs_for(wanted_config.name, wanted["settings"].epochs, ckpt["data"]["train_windows"])
+            wanted["settings"] = dataclasses.replace(wanted["settings"], epochs=grown)
         differ = [f"{k}: {found[k]} (found) != {wanted[k]} (wanted)" for k in wanted if found[k] != wanted[k]]
         if ckpt["epoch"] != wanted["settings"].epochs:
             differ.append(f"epochs trained: {ckpt['epoch']} (found) != {wanted['settings'].epochs} (wanted)")

@@ -26,6 +26,14 @@ Fixed on 2026-12-03 before any AUC of these candidates was computed (this file w
   15 on Ped1's Train split, within the same number of windows seen (hence the same time) as Ped1's
   15 epochs everywhere. Otherwise it stays at 15.
 
+Findings (2026-12-03, 2 CPU cores; outer micro / macro AUC, mean of the 3 folds): the nested choice
+picks 60 epochs in all 3 folds (inner margins over 15 epochs: 0.005, 0.012, 0.001), so the rule
+says at most 60 and ``companion.settings.EPOCH_BUDGETS`` holds it. The nested estimate, 0.872 /
+0.866, is level with 15 epochs (0.871 / 0.866) and 30 (0.871 / 0.865): 60 epochs win folds 1 and 2
+(0.795 and 0.955 against 0.787 and 0.952) and lose fold 3 (0.867 against 0.874). Longer training
+costs time and changes nothing measurable on these folds. An outer run of 60 epochs took 136 s and
+121 s of wall time (folds 1 and 3; fold 2's 613 s shared the 2 cores with another job).
+
     .venv/bin/python benchmarks/real_ped1_epochs.py --work runs/real_ped1 \\
         --json benchmarks/results/real_ped1_epochs.json
 """

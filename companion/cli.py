@@ -178,7 +178,7 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--config", default=None, help=f"model configuration: {RECOMMENDED_CONFIG} (default: the course's "
         "recommended detector), cpu (the plain ConvLSTM autoencoder of notebook 04), report or keras-readme; or a .json "
         "file holding ModelConfig.to_dict(). The run records how it is scored by default (see evaluate --scoring)")
-    p.add_argument("--epochs", type=_positive_int, default=None, help="total epochs of the run (a resumed run trains up to it)")
+    p.add_argument("--epochs", type=_positive_int, default=None, help="total epochs of the run (a resumed run trains up to it; default: the config's, more on small data for flow-next-96x144)")
     p.add_argument("--device", default="auto", help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N or mps")
     p.add_argument("--dataset", default=None, help="ped1, ped2 or synth, when several are present (default: the only one, else ped1)")
     p.add_argument(

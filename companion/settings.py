@@ -15,6 +15,8 @@ from companion.errors import CompanionError, without_removed
 
 __all__ = [
     "DEFAULT_SCORING",
+    "EPOCH_BUDGETS",
+    "EpochBudget",
     "RECOMMENDED_CONFIG",
     "RECOMMENDED_SCORING",
     "REMOVED_SETTINGS",
@@ -22,6 +24,7 @@ __all__ = [
     "TRAIN_ON",
     "TrainSettings",
     "default_settings",
+    "epochs_for",
     "recommended_scoring",
 ]
 
@@ -93,9 +96,41 @@ TRAIN_DEFAULTS: dict[str, TrainSettings] = {
     "cpu": TrainSettings(epochs=20, batch_size=8, lr=3e-3, stride=2),
     "flow-next": TrainSettings(epochs=30, batch_size=8, lr=3e-3, stride=2),
     # 15 epochs: at 96x144 an epoch costs 2.7x one at 64x96, and Ped1's Train split must train in
-    # 15 minutes on 2 cores (benchmarks/bench_ped1_size.py; results.md gives the measured time).
+    # 15 minutes on 2 cores (benchmarks/bench_ped1_size.py; results.md gives the measured time);
+    # smaller splits train longer in no more time (EPOCH_BUDGETS, below).
     "flow-next-96x144": TrainSettings(epochs=15, batch_size=8, lr=3e-3, stride=2),
 }
+
+
+@dataclass(frozen=True)
+class EpochBudget:
+    """Epochs that grow where the training data is small, in no more time than the largest split.
+
+    A run with ``n`` training windows trains ``min(most, max(epochs, ceil(windows / n)))`` epochs,
+    ``epochs`` being the configuration's own: as many windows as ``windows`` (what its own epochs see
+    on the largest split it is meant for), at most ``most`` epochs. Introduced in notebook 06.
+    """
+
+    windows: int
+    most: int
+
+    def epochs(self, least: int, train_windows: int) -> int:
+        """The epochs of a run with ``train_windows`` windows, ``least`` the configuration's own epochs."""
+        return min(self.most, max(least, math.ceil(self.windows / max(1, train_windows))))
+
+
+#: The configurations whose epochs grow on small data when ``--epochs`` is not given:
+#: ``flow-next-96x144`` trains as many windows as its 15 epochs on Ped1's Train split (2619 windows,
+#: benchmarks/bench_ped1_size.py), at most 60 epochs, the length chosen by nested cross-validation
+#: on the real sample (benchmarks/real_ped1_epochs.py). The one place that says so.
+EPOCH_BUDGETS: dict[str, EpochBudget] = {"flow-next-96x144": EpochBudget(windows=15 * 2619, most=60)}
+
+
+def epochs_for(config_name: str | None, epochs: int, train_windows: int) -> int:
+    """The epochs a run of ``config_name`` trains when none are given: ``epochs`` (the configuration's
+    default), or more on small data where :data:`EPOCH_BUDGETS` says so. Introduced in notebook 06."""
+    budget = EPOCH_BUDGETS.get(config_name or "")
+    return epochs if budget is None else budget.epochs(epochs, train_windows)
 
 
 def default_settings(config_name: str | None = "cpu", **overrides: Any) -> TrainSettings:

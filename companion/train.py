@@ -43,7 +43,7 @@ from companion.device import pick_device
 from companion.errors import CompanionError, ConfigMismatchError, OutputPathError
 from companion.layout import DATASETS, open_dataset
 from companion.model import ModelConfig, build_model, resolve_config
-from companion.settings import TRAIN_ON, TrainSettings, default_settings, recommended_scoring
+from companion.settings import TRAIN_ON, TrainSettings, default_settings, epochs_for, recommended_scoring
 from companion.task import compared, config_of, model_input, model_view
 from companion.tensors import ClipLike, ClipSlice, WindowDataset
 
@@ -457,7 +457,9 @@ def train(
     the chosen Test clips (labelled NOT the paper protocol). ``clips`` selects clips ("1-8,17").
     ``out`` is the run folder; an existing checkpoint there is never overwritten unless
     ``resume=True``, which continues the run up to ``epochs`` in total (``out=None``: nothing is
-    written). ``options`` are :class:`companion.settings.TrainSettings` fields (``epochs``,
+    written). Without ``epochs``, a configuration of :data:`companion.settings.EPOCH_BUDGETS` trains
+    more epochs on small data (:func:`companion.settings.epochs_for`). ``options`` are
+    :class:`companion.settings.TrainSettings` fields (``epochs``,
     ``batch_size``, ``lr``, ``stride``, ``max_inversion``, ``seed``, ``val_fraction``; left out or
     None: the configuration's defaults) and :data:`CONFIG_OPTIONS`, which change the
     configuration: ``recurrent=False`` (the ablation without memory), ``target="next"`` (predict
@@ -496,6 +498,12 @@ def train(
             f"{model_config.name!r} config: drop --max-inversion (or train a model of frames, e.g. --config cpu)"
         )
     train_set, val_set, data_spec = _training_data(root, dataset, train_on, clips, model_config, settings, verbose)
+    if resume_from is None and "epochs" not in settings_given:
+        grown = epochs_for(model_config.name, settings.epochs, data_spec["train_windows"])
+        if grown != settings.epochs and verbose:
+            print(f"{data_spec['train_windows']} training windows: {grown} epochs instead of {settings.epochs} "
+                  f"(small data trains longer: companion.settings.EPOCH_BUDGETS; --epochs N to choose)")  # fmt: skip
+        settings = dataclasses.replace(settings, epochs=grown)
     if resume_from is not None:
         old = resume_from["data"]
         moved = [k for k in ("clips", "train_windows", "val_windows") if old.get(k) != data_spec[k]]

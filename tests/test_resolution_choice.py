@@ -1,6 +1,7 @@
 """The recommended configuration is the one benchmarks/real_ped1_resolution.py chose by nested
 cross-validation, trained as it was there, and its training at Ped1's size was measured; its
-scoring is the one benchmarks/real_ped1_local.py's nested choice kept."""
+scoring is the one benchmarks/real_ped1_local.py's nested choice kept, and its epochs on small data
+the ones benchmarks/real_ped1_epochs.py's chose."""
 
 from __future__ import annotations
 
@@ -13,7 +14,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 from real_ped1_resolution import CANDIDATES  # noqa: E402
 
 from companion.model import CONFIGS  # noqa: E402
-from companion.settings import RECOMMENDED_CONFIG, RECOMMENDED_SCORING, default_settings  # noqa: E402
+from companion.settings import (  # noqa: E402
+    EPOCH_BUDGETS,
+    RECOMMENDED_CONFIG,
+    RECOMMENDED_SCORING,
+    EpochBudget,
+    default_settings,
+    epochs_for,
+)
 
 RESULTS = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
 
@@ -56,3 +64,23 @@ def test_the_recommended_scoring_is_the_nested_choice() -> None:
     changes = [c for c in chosen["candidates"] if c != "mean+zp99" and chosen["picks"].count(c) >= 2]
     assert chosen["rule_says"] == (changes[0] if changes else "mean+zp99")  # the rule written in the script
     assert RECOMMENDED_SCORING[RECOMMENDED_CONFIG] == chosen["rule_says"]
+
+
+def test_the_recommended_training_length_is_the_nested_choice() -> None:
+    chosen = json.loads((RESULTS / "real_ped1_epochs.json").read_text())
+    timing = json.loads((RESULTS / "ped1_size_timing.json").read_text())
+    own = default_settings(RECOMMENDED_CONFIG).epochs
+    candidates = chosen["candidates_epochs"]
+    longer = [e for e in candidates[1:] if chosen["picks"].count(e) >= 2]
+    assert candidates[0] == own and chosen["rule_says_max_epochs"] == (longer[0] if longer else own)  # the script's rule
+    # the budget: what the configuration's own epochs see on Ped1's Train split, as timed
+    assert chosen["window_budget"] == own * timing["train_windows"]
+    if chosen["rule_says_max_epochs"] == own:
+        assert RECOMMENDED_CONFIG not in EPOCH_BUDGETS
+    else:
+        assert EPOCH_BUDGETS[RECOMMENDED_CONFIG] == EpochBudget(windows=chosen["window_budget"], most=chosen["rule_says_max_epochs"])
+    # Ped1's Train split keeps the epochs that were timed; the sample's folds train what was chosen
+    assert epochs_for(RECOMMENDED_CONFIG, own, timing["train_windows"]) == timing["default_epochs"] == own
+    for fold in chosen["folds"].values():
+        windows = fold["outer_runs"][str(chosen["rule_says_max_epochs"])]["train_windows"]
+        assert epochs_for(RECOMMENDED_CONFIG, own, windows) == chosen["rule_says_max_epochs"]

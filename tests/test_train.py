@@ -269,3 +269,30 @@ def test_time_training_step_on_cuda_counts_at_least_the_weights_and_adam_state(t
     # weights, their gradients and Adam's two moments: 16 bytes per parameter; the batch: 4 bytes a value
     floor = 16 * count_parameters(build_model(tiny)) + 4 * 8 * int(np.prod(tiny.input_shape))
     assert cost.peak_bytes >= floor and cost.seconds > 0
+
+
+def test_an_epoch_budget_grows_the_epochs_of_small_data_only() -> None:
+    from companion.settings import EpochBudget, epochs_for
+
+    budget = EpochBudget(windows=100, most=6)
+    assert budget.epochs(2, 10) == 6  # 10 epochs would match the budget: capped at most
+    assert budget.epochs(2, 40) == 3  # ceil(100 / 40)
+    assert budget.epochs(2, 1000) == 2  # large data keeps the configuration's own epochs
+    assert epochs_for("cpu", 20, 5) == 20  # no budget: unchanged
+    # the recommended detector: Ped1's Train split (2619 windows) keeps its 15 epochs, the sample trains 60
+    assert epochs_for("flow-next-96x144", 15, 2619) == 15 and epochs_for("flow-next-96x144", 15, 144) == 60
+
+
+def test_train_grows_the_default_epochs_on_small_data_unless_epochs_are_given(
+    synth_root: Path, tiny: ModelConfig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import companion.settings
+    from companion.settings import EpochBudget
+
+    monkeypatch.setitem(companion.settings.TRAIN_DEFAULTS, tiny.name, TrainSettings(epochs=1, batch_size=8, lr=3e-3, stride=2))
+    monkeypatch.setitem(companion.settings.EPOCH_BUDGETS, tiny.name, EpochBudget(windows=10**6, most=3))
+    grown = train(synth_root, tmp_path / "grown", config=tiny, progress=False, verbose=True)
+    assert grown.epochs == 3 and load_checkpoint(tmp_path / "grown")["settings"]["epochs"] == 3
+    assert "3 epochs instead of 1" in capsys.readouterr().out
+    given = train(synth_root, tmp_path / "given", config=tiny, epochs=1, progress=False, verbose=False)
+    assert given.epochs == 1
