@@ -92,3 +92,17 @@ def test_the_local_score_choice_is_on_the_results_page() -> None:
                f"{seeds['micro']:.3f} / {seeds['macro']:.3f} |")  # fmt: skip
         assert row in page, f"results.md does not show {row}: re-run benchmarks/real_ped1_local.py"
     assert chosen["rule_says"] == "mean+zp99" and "so it stays" in page
+
+
+def test_the_training_length_choice_is_on_the_results_page() -> None:
+    chosen = json.loads((SUMMARY.parent / "real_ped1_epochs.json").read_text())
+    page = (REPO / "results.md").read_text()
+    folds = sorted(chosen["folds"])
+    for epochs in chosen["candidates_epochs"]:
+        key, mean = str(epochs), chosen["outer_mean"][str(epochs)]
+        inner = " ".join(f"{chosen['folds'][f]['inner_val_micro_mean'][key]:.3f}" for f in folds)
+        picked = ", ".join(f for f in folds if chosen["folds"][f]["pick"] == epochs) or "-"
+        outer = " ".join(f"{chosen['folds'][f]['outer'][key]['micro']:.3f}" for f in folds)
+        row = f"| {epochs} | {inner} | {picked} | {outer} | {mean['micro']:.3f} / {mean['macro']:.3f} |"
+        assert row in page, f"results.md does not show {row}: re-run benchmarks/real_ped1_epochs.py"
+    assert f"**{chosen['nested']['micro']:.3f} / {chosen['nested']['macro']:.3f}**" in page
