@@ -40,19 +40,12 @@ costs time and changes nothing measurable on these folds. An outer run of 60 epo
 
 from __future__ import annotations
 
-import argparse
-import datetime
-import json
-import os
 import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import torch
-
-from experiments import add_root_argument, train_or_reuse
-from real_ped1_nested import inner_splits, r
+from experiments import train_or_reuse
+from nested_choice import choose, command_line, finish, fold_record
 from real_ped1_resolution import CANDIDATES as SIZES
 from real_ped1_resolution import run_dir as size_run_dir
 from sample_folds import FOLDS, assess, names, run_maps, run_scorer, spec
@@ -83,68 +76,37 @@ def train_and_score(root: Path, run: Path, epochs: int, train: list[str], test: 
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--work", type=Path, default=Path("runs/real_ped1"), help="real_ped1_resolution.py's --work; new runs go to WORK/epochs")
-    ap.add_argument("--json", type=Path, default=None, help="write the results here (never overwritten)")
-    add_root_argument(ap)
-    args = ap.parse_args()
-    if args.json and args.json.exists():
-        raise SystemExit(f"{args.json} already exists and was left untouched: move it away or choose another --json")
+    args = command_line(__doc__, "real_ped1_resolution.py's --work; new runs go to WORK/epochs")
     t_start = time.perf_counter()
-    torch.set_num_threads(min(2, os.cpu_count() or 1))
-    folds: dict[str, Any] = {}
-    outer_raw: dict[int, dict[int, dict[str, float]]] = {}
-    for fold, (tr, ev) in FOLDS.items():
-        inner: dict[int, list[float]] = {e: [] for e in CANDIDATES}
-        windows: list[int] = []
-        for i, (itrain, ival) in enumerate(inner_splits(fold), 1):
-            for e in CANDIDATES:
-                facts, a = train_and_score(args.root, run_dir(args.work, e, fold, i), e, itrain, ival)
-                inner[e].append(a["micro"])
-            windows.append(facts["train_windows"])
-            print(f"fold {fold} inner {i} ({windows[-1]} windows): " + "  ".join(f"{e} ep {inner[e][-1]:.4f}" for e in CANDIDATES), flush=True)
-        inner_mean = {e: float(np.mean(v)) for e, v in inner.items()}
-        pick = max(CANDIDATES, key=lambda e: inner_mean[e])  # ties: the first, fewer epochs
-        outer_raw[fold], outer_runs = {}, {}
-        for e in CANDIDATES:
-            facts, outer_raw[fold][e] = train_and_score(args.root, run_dir(args.work, e, fold), e, names(tr), names(ev))
-            outer_runs[str(e)] = {"train_windows": facts["train_windows"], "wall_s": round(facts["wall_s"], 1),
-                                  "cpu_s": facts["cpu_s"] and round(facts["cpu_s"], 1)}  # fmt: skip
-        folds[str(fold)] = {
-            "train": tr, "evaluate": ev, "inner_train_windows": windows,
-            "inner_val_micro": {str(e): [r(x) for x in v] for e, v in inner.items()},
-            "inner_val_micro_mean": {str(e): r(v) for e, v in inner_mean.items()}, "pick": pick, "outer_runs": outer_runs,
-            "outer": {str(e): {m: r(x) for m, x in v.items()} for e, v in outer_raw[fold].items()},
-        }  # fmt: skip
-        print(f"fold {fold}: pick {pick} epochs (inner {', '.join(f'{e}: {v:.4f}' for e, v in inner_mean.items())})", flush=True)
+    windows: dict[int, list[int]] = {f: [] for f in FOLDS}
+    outer_runs: dict[int, dict[str, dict[str, Any]]] = {f: {} for f in FOLDS}
 
-    picks = [folds[str(f)]["pick"] for f in FOLDS]
-    nested = {m: r(np.mean([outer_raw[f][folds[str(f)]["pick"]][m] for f in FOLDS])) for m in ("micro", "macro")}
-    longer = [e for e in CANDIDATES[1:] if picks.count(e) >= 2]
-    means = {str(e): {m: r(np.mean([outer_raw[f][e][m] for f in FOLDS])) for m in ("micro", "macro")} for e in CANDIDATES}
+    def inner_micro(fold: int, i: int, itrain: list[str], ival: list[str]) -> dict[int, float]:
+        got = {}
+        for e in CANDIDATES:
+            facts, a = train_and_score(args.root, run_dir(args.work, e, fold, i), e, itrain, ival)
+            got[e] = a["micro"]
+        windows[fold].append(facts["train_windows"])
+        return got
+
+    def outer_aucs(fold: int) -> dict[int, dict[str, float]]:
+        tr, ev = FOLDS[fold]
+        out = {}
+        for e in CANDIDATES:
+            facts, out[e] = train_and_score(args.root, run_dir(args.work, e, fold), e, names(tr), names(ev))
+            outer_runs[fold][str(e)] = {"train_windows": facts["train_windows"], "wall_s": round(facts["wall_s"], 1),
+                                        "cpu_s": facts["cpu_s"] and round(facts["cpu_s"], 1)}  # fmt: skip
+        return out
+
+    choice = choose(CANDIDATES, inner_micro, outer_aucs)
+    folds = {str(f): fold_record(choice, f, inner_train_windows=windows[f], outer_runs=outer_runs[f]) for f in FOLDS}
+    longer = [e for e in CANDIDATES[1:] if choice.picks.count(e) >= 2]
+    means = {str(e): choice.outer_mean(e) for e in CANDIDATES}
     results = {
-        "protocol": __doc__.split("    .venv")[0].strip(),
-        "date": datetime.date.today().isoformat(),
-        "machine": "CPU only, torch.set_num_threads(2)",
-        "candidates_epochs": list(CANDIDATES),
-        "window_budget": WINDOW_BUDGET,
-        "folds": folds,
-        "picks": picks,
-        "nested": nested,
-        "rule_says_max_epochs": longer[0] if longer else CANDIDATES[0],
-        "outer_mean": means,
-        "wall_s": round(time.perf_counter() - t_start),
-    }
-    print("\nouter micro / macro AUC per fold | mean of the 3 folds (flow-next-96x144, seed 0, mean + z p99)")
-    for e in CANDIDATES:
-        per = " ".join(f"{folds[str(f)]['outer'][str(e)]['micro']:.3f}/{folds[str(f)]['outer'][str(e)]['macro']:.3f}" for f in FOLDS)
-        print(f"{e:3d} epochs  {per}  |  {means[str(e)]['micro']:.3f} / {means[str(e)]['macro']:.3f}")
-    print(f"nested picks {picks}: {nested['micro']:.3f} / {nested['macro']:.3f}; the rule says at most {results['rule_says_max_epochs']} epochs")
-    print(f"wall {results['wall_s']} s")
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(results, indent=1) + "\n")
-        print(f"json: {args.json}")
+        "candidates_epochs": list(CANDIDATES), "window_budget": WINDOW_BUDGET, "folds": folds, "picks": choice.picks,
+        "nested": choice.nested, "rule_says_max_epochs": longer[0] if longer else CANDIDATES[0], "outer_mean": means,
+    }  # fmt: skip
+    finish(__doc__, choice, results, CANDIDATES, f"at most {results['rule_says_max_epochs']} epochs", args.json, t_start)
 
 
 if __name__ == "__main__":

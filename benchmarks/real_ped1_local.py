@@ -42,19 +42,10 @@ clips a smaller deciding region mostly adds the noise of the few pixels it looks
 
 from __future__ import annotations
 
-import argparse
-import datetime
-import json
-import os
 import time
 from pathlib import Path
-from typing import Any
 
-import numpy as np
-import torch
-
-from experiments import add_root_argument
-from real_ped1_nested import inner_splits, r
+from nested_choice import choose, command_line, finish, fold_record, seed_summary
 from real_ped1_resolution import REPORT_SEEDS, run_dir, size_of, train_candidate
 from sample_folds import FOLDS, assess, names, run_maps, run_scorer
 
@@ -83,82 +74,31 @@ def scores_of(run: Path, root: Path, train: list[str], test: list[str]) -> dict[
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--work", type=Path, default=Path("runs/real_ped1"), help="real_ped1_resolution.py's --work")
-    ap.add_argument("--json", type=Path, default=None, help="write the results here (never overwritten)")
-    add_root_argument(ap)
-    args = ap.parse_args()
-    if args.json and args.json.exists():
-        raise SystemExit(f"{args.json} already exists and was left untouched: move it away or choose another --json")
+    args = command_line(__doc__, "real_ped1_resolution.py's --work")
     t_start = time.perf_counter()
-    torch.set_num_threads(min(2, os.cpu_count() or 1))
-    folds: dict[str, Any] = {}
-    outer_raw: dict[int, dict[str, dict[str, float]]] = {}
-    for fold, (tr, ev) in FOLDS.items():
-        inner: dict[str, list[float]] = {c: [] for c in CANDIDATES}
-        for i, (itrain, ival) in enumerate(inner_splits(fold), 1):
-            run = run_dir(args.work, SIZE, fold, i)
-            train_candidate(args.root, run, SIZE, itrain)  # reused when trained exactly so
-            for c, a in scores_of(run, args.root, itrain, ival).items():
-                inner[c].append(a["micro"])
-            print(f"fold {fold} inner {i}: " + "  ".join(f"{c} {inner[c][-1]:.4f}" for c in CANDIDATES), flush=True)
-        inner_mean = {c: float(np.mean(v)) for c, v in inner.items()}
-        pick = max(CANDIDATES, key=lambda c: inner_mean[c])  # ties: the first
-        run = run_dir(args.work, SIZE, fold)
-        train_candidate(args.root, run, SIZE, names(tr))
-        outer_raw[fold] = scores_of(run, args.root, names(tr), names(ev))
-        folds[str(fold)] = {
-            "train": tr, "evaluate": ev, "inner_val_micro": {c: [r(x) for x in v] for c, v in inner.items()},
-            "inner_val_micro_mean": {c: r(v) for c, v in inner_mean.items()}, "pick": pick,
-            "outer": {c: {m: r(x) for m, x in v.items()} for c, v in outer_raw[fold].items()},
-        }  # fmt: skip
-        print(f"fold {fold}: pick {pick} (inner {', '.join(f'{c} {v:.4f}' for c, v in inner_mean.items())})", flush=True)
 
-    picks = [folds[str(f)]["pick"] for f in FOLDS]
-    nested = {m: r(np.mean([outer_raw[f][folds[str(f)]["pick"]][m] for f in FOLDS])) for m in ("micro", "macro")}
-    changes = [c for c in CANDIDATES if c != "mean+zp99" and picks.count(c) >= 2]
-    means = {c: {m: r(np.mean([outer_raw[f][c][m] for f in FOLDS])) for m in ("micro", "macro")} for c in CANDIDATES}
+    def inner_micro(fold: int, i: int, itrain: list[str], ival: list[str]) -> dict[str, float]:
+        run = run_dir(args.work, SIZE, fold, i)
+        train_candidate(args.root, run, SIZE, itrain)  # reused when trained exactly so
+        return {c: a["micro"] for c, a in scores_of(run, args.root, itrain, ival).items()}
 
-    seeds: dict[str, Any] = {}
-    per_seed = {0: outer_raw}
-    for seed in REPORT_SEEDS:
-        per_seed[seed] = {}
-        for fold, (tr, ev) in FOLDS.items():
-            run = run_dir(args.work, SIZE, fold, seed=seed)
-            train_candidate(args.root, run, SIZE, names(tr), seed)
-            per_seed[seed][fold] = scores_of(run, args.root, names(tr), names(ev))
-    for c in CANDIDATES:
-        seed_means = {s: {m: float(np.mean([v[f][c][m] for f in FOLDS])) for m in ("micro", "macro")} for s, v in per_seed.items()}
-        seeds[c] = {
-            "per_seed_mean": {str(s): {m: r(x) for m, x in v.items()} for s, v in seed_means.items()},
-            **{m: r(np.mean([v[m] for v in seed_means.values()])) for m in ("micro", "macro")},
-        }
-        print(f"{c}: seeds 0, 1, 2 micro " + " ".join(f"{v['micro']:.3f}" for v in seed_means.values())
-              + f"; mean {seeds[c]['micro']:.3f} / {seeds[c]['macro']:.3f}", flush=True)  # fmt: skip
+    def outer_aucs(fold: int, seed: int = 0) -> dict[str, dict[str, float]]:
+        tr, ev = FOLDS[fold]
+        run = run_dir(args.work, SIZE, fold, seed=seed)
+        train_candidate(args.root, run, SIZE, names(tr), seed)
+        return scores_of(run, args.root, names(tr), names(ev))
 
+    choice = choose(list(CANDIDATES), inner_micro, outer_aucs)
+    folds = {str(f): fold_record(choice, f) for f in FOLDS}
+    changes = [c for c in CANDIDATES if c != "mean+zp99" and choice.picks.count(c) >= 2]
+    means = {c: choice.outer_mean(c) for c in CANDIDATES}
+    per_seed = {0: choice.outer} | {s: {f: outer_aucs(f, s) for f in FOLDS} for s in REPORT_SEEDS}
     results = {
-        "protocol": __doc__.split("    .venv")[0].strip(),
-        "date": datetime.date.today().isoformat(),
-        "machine": "CPU only, torch.set_num_threads(2)",
-        "candidates": {c: s.about for c, s in CANDIDATES.items()},
-        "folds": folds,
-        "picks": picks,
-        "nested": nested,
-        "rule_says": changes[0] if changes else "mean+zp99",
-        "outer_mean": means,
-        "seeds_0_1_2_after_the_choice": seeds,
-        "wall_s": round(time.perf_counter() - t_start),
-    }
-    print("\nouter micro / macro AUC per fold | mean of the 3 folds (flow-next-96x144, seed 0)")
-    for c in CANDIDATES:
-        per = " ".join(f"{folds[str(f)]['outer'][c]['micro']:.3f}/{folds[str(f)]['outer'][c]['macro']:.3f}" for f in FOLDS)
-        print(f"{c:14s} {per}  |  {means[c]['micro']:.3f} / {means[c]['macro']:.3f}")
-    print(f"nested picks {picks}: {nested['micro']:.3f} / {nested['macro']:.3f}; the rule says {results['rule_says']}")
-    print(f"wall {results['wall_s']} s")
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(results, indent=1) + "\n")
-        print(f"json: {args.json}")
+        "candidates": {c: s.about for c, s in CANDIDATES.items()}, "folds": folds, "picks": choice.picks,
+        "nested": choice.nested, "rule_says": changes[0] if changes else "mean+zp99", "outer_mean": means,
+        "seeds_0_1_2_after_the_choice": {c: seed_summary(per_seed, c, c) for c in CANDIDATES},
+    }  # fmt: skip
+    finish(__doc__, choice, results, list(CANDIDATES), results["rule_says"], args.json, t_start)
 
 
 if __name__ == "__main__":

@@ -43,20 +43,13 @@ flow-background 0.821). The rule held and the Ped1-size training fits (735 s pro
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
-import datetime
-import json
-import os
 import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import torch
-
-from experiments import add_root_argument, train_or_reuse
-from real_ped1_nested import inner_splits, r
+from experiments import train_or_reuse
+from nested_choice import choose, command_line, finish, fold_record, seed_summary
 from sample_folds import FOLDS, assess, baseline_scorer, names, run_maps, run_scorer, spec
 
 from companion.model import CONFIGS, ModelConfig
@@ -103,90 +96,52 @@ def outer_run(root: Path, work: Path, candidate: str, fold: int, seed: int = 0) 
     return facts, {"micro": a["micro_train"], "macro": a["macro_train"]}
 
 
+def _run_facts(facts: dict[str, Any]) -> dict[str, Any]:
+    return {"epochs": facts["epochs"], "size": facts["size"], "wall_s": round(facts["wall_s"], 1),
+            "cpu_s": facts["cpu_s"] and round(facts["cpu_s"], 1)}  # fmt: skip
+
+
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--work", type=Path, default=Path("runs/real_ped1"), help="real_ped1.py's --work; 96x144 runs go to WORK/resolution")
-    ap.add_argument("--json", type=Path, default=None, help="write the results here (never overwritten)")
-    add_root_argument(ap)
-    args = ap.parse_args()
-    if args.json and args.json.exists():
-        raise SystemExit(f"{args.json} already exists and was left untouched: move it away or choose another --json")
+    args = command_line(__doc__, "real_ped1.py's --work; 96x144 runs go to WORK/resolution")
     t_start = time.perf_counter()
-    torch.set_num_threads(min(2, os.cpu_count() or 1))
-    folds: dict[str, Any] = {}
-    outer_raw: dict[int, dict[str, dict[str, float]]] = {}
-    for fold, (tr, ev) in FOLDS.items():
-        inner: dict[str, list[float]] = {c: [] for c in CANDIDATES}
-        runs: dict[str, list[dict[str, Any]]] = {c: [] for c in CANDIDATES}
-        for i, (itrain, ival) in enumerate(inner_splits(fold), 1):
-            for c in CANDIDATES:
-                facts = train_candidate(args.root, run_dir(args.work, c, fold, i), c, itrain)
-                runs[c].append({"train": facts["clips"], "val": spec(ival), "epochs": facts["epochs"], "size": facts["size"],
-                                "wall_s": round(facts["wall_s"], 1), "cpu_s": facts["cpu_s"] and round(facts["cpu_s"], 1)})  # fmt: skip
-                scorer = run_scorer(run_maps(run_dir(args.work, c, fold, i), args.root, size_of(c)), SCORING)
-                inner[c].append(assess(scorer, itrain, ival)["micro_train"])
-            print(f"fold {fold} inner {i}: " + "  ".join(f"{c} {inner[c][-1]:.3f}" for c in CANDIDATES), flush=True)
-        inner_mean = {c: float(np.mean(v)) for c, v in inner.items()}
-        pick = max(CANDIDATES, key=lambda c: inner_mean[c])  # ties: the first, 64x96
+    inner_runs: dict[int, dict[str, list[dict[str, Any]]]] = {f: {c: [] for c in CANDIDATES} for f in FOLDS}
+    outer_runs: dict[int, dict[str, dict[str, Any]]] = {f: {} for f in FOLDS}
+
+    def inner_micro(fold: int, i: int, itrain: list[str], ival: list[str]) -> dict[str, float]:
+        got = {}
+        for c in CANDIDATES:
+            facts = train_candidate(args.root, run_dir(args.work, c, fold, i), c, itrain)
+            inner_runs[fold][c].append({"train": facts["clips"], "val": spec(ival), **_run_facts(facts)})
+            scorer = run_scorer(run_maps(run_dir(args.work, c, fold, i), args.root, size_of(c)), SCORING)
+            got[c] = assess(scorer, itrain, ival)["micro_train"]
+        return got
+
+    def outer_aucs(fold: int) -> dict[str, dict[str, float]]:
+        tr, ev = FOLDS[fold]
         outer: dict[str, dict[str, float]] = {}
-        outer_runs = {}
         for c in CANDIDATES:
             facts, outer[c] = outer_run(args.root, args.work, c, fold)
-            outer_runs[c] = {"epochs": facts["epochs"], "size": facts["size"], "wall_s": round(facts["wall_s"], 1),
-                             "cpu_s": facts["cpu_s"] and round(facts["cpu_s"], 1)}  # fmt: skip
-        outer_raw[fold] = outer
+            outer_runs[fold][c] = _run_facts(facts)
         for b in BASELINES:
             a = assess(baseline_scorer(args.root, b, size=size_of("96x144")), names(tr), names(ev))
             outer[f"{b} at 96x144"] = {"micro": a["micro_train"], "macro": a["macro_train"]}
-        folds[str(fold)] = {
-            "train": tr, "evaluate": ev, "inner_runs": runs, "inner_val_micro": {c: [r(x) for x in v] for c, v in inner.items()},
-            "inner_val_micro_mean": {c: r(v) for c, v in inner_mean.items()}, "pick": pick, "outer_runs": outer_runs,
-            "outer": {k: {m: r(x) for m, x in v.items()} for k, v in outer.items()},
-        }  # fmt: skip
-        print(f"fold {fold}: pick {pick} (inner {', '.join(f'{c} {v:.3f}' for c, v in inner_mean.items())})", flush=True)
+        return outer
 
-    seeds: dict[str, Any] = {}
-    for c in CANDIDATES:
-        per_seed = {0: [outer_raw[f][c] for f in FOLDS]}
-        per_seed |= {seed: [outer_run(args.root, args.work, c, f, seed)[1] for f in FOLDS] for seed in REPORT_SEEDS}
-        seed_means = {s_: {m: float(np.mean([x[m] for x in v])) for m in ("micro", "macro")} for s_, v in per_seed.items()}
-        seeds[c] = {
-            "per_seed_mean": {str(s_): {m: r(x) for m, x in v.items()} for s_, v in seed_means.items()},
-            **{m: r(np.mean([v[m] for v in seed_means.values()])) for m in ("micro", "macro")},
-            "micro_range": [r(min(v["micro"] for v in seed_means.values())), r(max(v["micro"] for v in seed_means.values()))],
-        }
-        print(f"{c}: seeds 0, 1, 2 micro " + " ".join(f"{v['micro']:.3f}" for v in seed_means.values())
-              + f"; mean {seeds[c]['micro']:.3f} / {seeds[c]['macro']:.3f}", flush=True)
-
+    choice = choose(list(CANDIDATES), inner_micro, outer_aucs)
+    folds = {str(f): fold_record(choice, f, inner_runs=inner_runs[f], outer_runs=outer_runs[f]) for f in FOLDS}
+    per_seed = {0: choice.outer} | {s: {f: {c: outer_run(args.root, args.work, c, f, s)[1] for c in CANDIDATES} for f in FOLDS}
+                                    for s in REPORT_SEEDS}  # fmt: skip
+    seeds = {c: seed_summary(per_seed, c, c) for c in CANDIDATES}
     rows = list(folds["1"]["outer"])
-    means = {k: {m: r(np.mean([outer_raw[f][k][m] for f in FOLDS])) for m in ("micro", "macro")} for k in rows}
-    picks = [folds[str(f)]["pick"] for f in FOLDS]
-    nested = {m: r(np.mean([outer_raw[f][folds[str(f)]["pick"]][m] for f in FOLDS])) for m in ("micro", "macro")}
-    adopt = picks.count("96x144") >= 2
+    means = {k: choice.outer_mean(k) for k in rows}
+    adopt = choice.picks.count("96x144") >= 2
     results = {
-        "protocol": __doc__.split("    .venv")[0].strip(),
-        "date": datetime.date.today().isoformat(),
-        "machine": "CPU only, torch.set_num_threads(2)",
         "candidates": {c: {"config": cfg.to_dict(), "options": opt} for c, (cfg, opt, _) in CANDIDATES.items()},
-        "folds": folds,
-        "picks": picks,
-        "nested": nested,
-        "rule_says_96x144": adopt,
-        "outer_mean": means,
+        "folds": folds, "picks": choice.picks, "nested": choice.nested, "rule_says_96x144": adopt, "outer_mean": means,
         "seeds_0_1_2_after_the_choice": seeds,
-        "wall_s": round(time.perf_counter() - t_start),
-    }
-    print("\nouter micro / macro AUC per fold | mean of the 3 folds (mean + z p99 for the models)")
-    for k in rows:
-        per = " ".join(f"{folds[str(f)]['outer'][k]['micro']:.3f}/{folds[str(f)]['outer'][k]['macro']:.3f}" for f in FOLDS)
-        print(f"{k:28s} {per}  |  {means[k]['micro']:.3f} / {means[k]['macro']:.3f}")
-    print(f"nested picks {picks}: {nested['micro']:.3f} / {nested['macro']:.3f}; the rule says "
-          f"{'move to 96x144 (if its Ped1-size training fits the budget)' if adopt else 'keep 64x96'}")  # fmt: skip
-    print(f"wall {results['wall_s']} s")
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(results, indent=1) + "\n")
-        print(f"json: {args.json}")
+    }  # fmt: skip
+    rule = "move to 96x144 (if its Ped1-size training fits the budget)" if adopt else "keep 64x96"
+    finish(__doc__, choice, results, rows, rule, args.json, t_start)
 
 
 if __name__ == "__main__":
